@@ -1,0 +1,3 @@
+from jacode.cli import app
+
+app()

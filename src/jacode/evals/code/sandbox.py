@@ -1,0 +1,253 @@
+"""Run untrusted programs in isolation.
+
+Each run gets: a fresh working directory (bind-mounted at /work, deleted afterwards), a read-only view of the
+rest of the filesystem, a private /tmp, no network (own network namespace with only loopback), its own PID
+namespace (when its first process exits, the kernel kills everything it started, daemons included), an
+unprivileged uid in its own user namespace (so RLIMIT_NPROC is counted per sandbox and actually enforced),
+rlimits on CPU time, address space, processes and file size (set by `prlimit` before the command starts),
+a cleared environment and stdin at EOF. stdout and stderr go to one file whose size the file-size limit caps.
+
+The backend is bubblewrap (`bwrap`). Where it cannot run, `backend="none"` runs the command with the same
+rlimits in a new session and kills its process group afterwards, and says loudly that it is not isolated.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+SANDBOX_UID = 65534  # "nobody" inside the sandbox's own user namespace
+WORKDIR = "/work"
+
+
+@dataclass
+class Limits:
+    """Resource limits for one run. Defaults suit HumanEval-style unit tests."""
+
+    timeout_s: float = 10.0  # wall clock
+    cpu_s: float | None = None  # CPU seconds; defaults to the wall timeout
+    memory_mb: int = 4096  # address space
+    nproc: int = 64  # processes/threads inside the sandbox
+    fsize_mb: int = 16  # largest file it may write, output included
+    tmp_mb: int = 64  # size of its private /tmp
+    output_tail: int = 4096  # bytes of output kept for the report
+
+    def fingerprint(self) -> tuple:
+        return (self.timeout_s, self.cpu_s, self.memory_mb, self.nproc, self.fsize_mb, self.tmp_mb)
+
+
+@dataclass
+class RunResult:
+    returncode: int
+    timed_out: bool
+    duration_s: float
+    output: str  # tail of stdout+stderr
+    output_truncated: bool  # hit the file-size limit
+    backend: str
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def signal(self) -> int | None:
+        if self.returncode < 0:
+            return -self.returncode
+        if self.returncode > 128:  # bwrap reports a signalled child as 128 + signal
+            return self.returncode - 128
+        return None
+
+
+@lru_cache(maxsize=1)
+def bwrap_status() -> tuple[bool, str]:
+    """(usable, explanation). Tries a real sandboxed command once per process."""
+    exe = shutil.which("bwrap")
+    if exe is None:
+        return False, "bubblewrap is not installed (apt-get install bubblewrap)"
+    missing = [tool for tool in ("prlimit", "setpriv") if shutil.which(tool) is None]
+    if missing:
+        return False, f"{', '.join(missing)} not found (apt-get install util-linux)"
+    try:
+        proc = subprocess.run(
+            [exe, *_namespace_args(), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+             "--", *_drop_privileges(), "/bin/true"],
+            capture_output=True, timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return False, f"bwrap failed to start: {e}"
+    if proc.returncode != 0:
+        return False, f"bwrap cannot create namespaces here: {proc.stderr.decode(errors='replace').strip()}"
+    return True, f"bubblewrap at {exe}"
+
+
+def _namespace_args() -> list[str]:
+    common = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+              "--die-with-parent", "--new-session"]
+    if os.geteuid() == 0:
+        # As root: no user namespace, keep only the right to change uid so that the command below can
+        # drop to a fresh unprivileged host uid. (Inside a user namespace created by root the sandbox
+        # uid would map to host root, and the kernel never applies RLIMIT_NPROC to host root.)
+        return common + ["--cap-add", "CAP_SETUID,CAP_SETGID"]
+    return common + ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+
+
+def _drop_privileges() -> list[str]:
+    """Command prefix run inside the sandbox: as root, become a random unprivileged uid, no capabilities.
+
+    A random uid per run keeps concurrent sandboxes (other workers, other jacode processes) from sharing
+    one RLIMIT_NPROC budget.
+    """
+    if os.geteuid() != 0:
+        return []
+    uid = str(secrets.randbelow(1_000_000) + 100_000)
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+            "--bounding-set=-all", "--no-new-privs"]
+
+
+def resolve_backend(backend: str = "auto") -> str:
+    if backend not in ("auto", "bwrap", "none"):
+        raise ValueError(f"unknown sandbox backend {backend!r} (auto, bwrap, none)")
+    usable, why = bwrap_status()
+    if backend == "bwrap" and not usable:
+        raise RuntimeError(f"sandbox backend 'bwrap' requested but unusable: {why}")
+    if backend == "auto":
+        backend = "bwrap" if usable else "none"
+    if backend == "none":
+        warnings.warn(
+            "\n!!! jacode sandbox: running untrusted code WITHOUT isolation (no namespaces, no read-only "
+            f"filesystem, network reachable). Reason: {why}. Install bubblewrap to fix this. !!!",
+            RuntimeWarning, stacklevel=2,
+        )
+    return backend
+
+
+class Sandbox:
+    """Runs commands one at a time per call; thread-safe (each call has its own directory)."""
+
+    def __init__(self, limits: Limits | None = None, backend: str = "auto", scratch: str | None = None):
+        self.limits = limits or Limits()
+        self.backend = resolve_backend(backend)
+        self.scratch = scratch  # parent of the per-run directories (default: system temp)
+        # host path -> path inside; for things the sandbox uid cannot reach where they are (e.g. an
+        # interpreter under /root). Targets must lie under /tmp, the only place mount points can be made.
+        self.ro_binds: dict[str, str] = {}
+
+    def cpu_limit(self) -> int:
+        # One second above the wall timeout by default, so a busy loop ends as a (wall) timeout and the
+        # CPU limit only catches several threads burning CPU in parallel.
+        lim = self.limits
+        return int(max(1, lim.cpu_s if lim.cpu_s is not None else lim.timeout_s + 1))
+
+    def _prlimit(self) -> list[str]:
+        lim = self.limits
+        return [
+            "prlimit", f"--cpu={self.cpu_limit()}", f"--as={lim.memory_mb * 2**20}", f"--nproc={lim.nproc}",
+            f"--fsize={lim.fsize_mb * 2**20}", "--core=0", "--",
+        ]
+
+    def run(self, argv: list[str], files: dict[str, str | bytes], *, pass_fds: tuple[int, ...] = (),
+            env: dict[str, str] | None = None) -> RunResult:
+        """Write `files` into a fresh directory, run `argv` there, return its verdict-relevant facts.
+
+        Paths in argv that refer to the files should use `WORKDIR/name` (the directory is mounted there
+        under bwrap; under the unsafe backend WORKDIR is replaced by the real path).
+        """
+        run_dir = Path(tempfile.mkdtemp(prefix="jacode-run-", dir=self.scratch))
+        try:
+            work = run_dir / "work"
+            work.mkdir()
+            os.chmod(run_dir, 0o711)  # the sandbox uid must reach work/ but need not list run_dir
+            for name, content in files.items():
+                target = work / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                mode = "wb" if isinstance(content, bytes) else "w"
+                with open(target, mode, **({} if isinstance(content, bytes) else {"encoding": "utf-8"})) as f:
+                    f.write(content)
+            os.chmod(work, 0o777)  # the sandbox uid must be able to write its working directory
+            for p in work.rglob("*"):
+                os.chmod(p, 0o777 if p.is_dir() else 0o644)
+            out_path = run_dir / "output"
+            base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": WORKDIR,
+                        "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+            base_env.update(env or {})
+            if self.backend == "bwrap":
+                cmd = self._bwrap_cmd(work, base_env) + self._prlimit() + argv
+                popen_env = {}
+            else:
+                cmd = self._prlimit() + [self._unsafe_path(a, work) for a in argv]
+                popen_env = {k: self._unsafe_path(v, work) for k, v in base_env.items()}
+            return self._execute(cmd, work, out_path, pass_fds, popen_env)
+        finally:
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+    def _unsafe_path(self, arg: str, work: Path) -> str:
+        arg = arg.replace(WORKDIR, str(work))
+        for host, inside in self.ro_binds.items():
+            arg = arg.replace(inside, host)
+        return arg
+
+    def _bwrap_cmd(self, work: Path, env: dict[str, str]) -> list[str]:
+        cmd = ["bwrap", *_namespace_args(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+               "--perms", "1777", "--size", str(self.limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
+               "--bind", str(work), WORKDIR, "--chdir", WORKDIR, "--clearenv"]
+        for host, inside in self.ro_binds.items():
+            cmd += ["--ro-bind", host, inside]
+        for k, v in env.items():
+            cmd += ["--setenv", k, v]
+        return cmd + ["--", *_drop_privileges()]
+
+    def _execute(self, cmd, work: Path, out_path: Path, pass_fds, popen_env) -> RunResult:
+        lim = self.limits
+        start = time.perf_counter()
+        with open(out_path, "w+b") as out:
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=work,
+                pass_fds=pass_fds, env=popen_env, start_new_session=True,
+            )
+            timed_out = False
+            try:
+                rc = _wait(proc, lim.timeout_s)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _kill_group(proc.pid)
+                rc = proc.wait()
+            if self.backend == "none":
+                _kill_group(proc.pid)  # daemonized leftovers of the unsafe backend
+            duration = time.perf_counter() - start
+            size = out.seek(0, os.SEEK_END)
+            out.seek(max(0, size - lim.output_tail))
+            tail = out.read().decode("utf-8", errors="replace")
+        return RunResult(
+            returncode=rc, timed_out=timed_out, duration_s=duration, output=tail,
+            output_truncated=size >= lim.fsize_mb * 2**20, backend=self.backend,
+        )
+
+
+def _wait(proc: subprocess.Popen, timeout: float) -> int:
+    """Wait for exit without Popen.wait's sleep-polling loop, which adds milliseconds to every short run."""
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):  # no pidfd (old kernel/Python): fall back to polling
+        return proc.wait(timeout=timeout)
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        if not poller.poll(timeout * 1000):
+            raise subprocess.TimeoutExpired(proc.args, timeout)
+    finally:
+        os.close(pidfd)
+    return proc.wait()
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass

