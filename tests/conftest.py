@@ -1,0 +1,50 @@
+"""Shared fixtures: benchmark data location, sandbox availability, a tiny model built once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def benchmark_data_dir() -> Path:
+    return Path(os.environ.get("JACODE_BENCHMARK_DATA", REPO.parent / "shared" / "benchmarks"))
+
+
+@pytest.fixture(scope="session")
+def bench_data() -> Path:
+    d = benchmark_data_dir()
+    if not d.is_dir():
+        pytest.skip(f"benchmark data not found at {d} (set JACODE_BENCHMARK_DATA)")
+    return d
+
+
+@pytest.fixture(scope="session")
+def jhumaneval_file(bench_data) -> Path:
+    f = bench_data / "jhumaneval" / "jhuman-eval.jsonl"
+    if not f.exists():
+        pytest.skip(f"{f} not found")
+    return f
+
+
+def require_bwrap() -> None:
+    from jacode.evals.code.sandbox import bwrap_status
+
+    ok, why = bwrap_status()
+    if not ok:
+        pytest.skip(f"sandbox tests need a working bubblewrap: {why}")
+
+
+@pytest.fixture
+def bwrap():
+    require_bwrap()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    from jacode.models.init import init_model
+
+    return init_model(tmp_path_factory.mktemp("models") / "tiny", "tiny", seed=0)

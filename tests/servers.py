@@ -1,0 +1,125 @@
+"""Real HTTP servers on 127.0.0.1 for engine tests: `jacode serve` in a subprocess, and a scripted one."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JacodeServer:
+    """`jacode serve MODEL` as a real process; stopped on exit."""
+
+    def __init__(self, model: str, served_name: str = "tiny"):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jacode", "serve", model, "--port", str(self.port), "--served-name", served_name],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jacode serve exited: {self.proc.stdout.read().decode()}")
+            try:
+                if httpx.get(f"{self.url}/models", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("jacode serve did not come up in 120 s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+class ScriptedServer:
+    """An OpenAI-compatible server whose behaviour per request is scripted.
+
+    `script` is a list of actions consumed in order, then `default` forever. An action is
+    ("ok", text) | ("status", code) | ("sleep", seconds, text) | ("garbage",).
+    Records how many requests were in flight at once.
+    """
+
+    def __init__(self, script=None, default=("ok", "answer"), delay: float = 0.0):
+        self.script = list(script or [])
+        self.default = default
+        self.delay = delay
+        self.requests: list[dict] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with server.lock:
+                    server.requests.append({"path": self.path, "body": body})
+                    action = server.script.pop(0) if server.script else server.default
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    if server.delay:
+                        time.sleep(server.delay)
+                    self._respond(action, body)
+                finally:
+                    with server.lock:
+                        server.in_flight -= 1
+
+            def _respond(self, action, body):
+                kind = action[0]
+                if kind == "status":
+                    self.send_response(action[1])
+                    self.end_headers()
+                    self.wfile.write(b'{"error": "scripted"}')
+                    return
+                if kind == "garbage":
+                    self.send_response(200)
+                    self.end_headers()
+                    self.wfile.write(b"not json")
+                    return
+                if kind == "sleep":
+                    time.sleep(action[1])
+                text = action[-1]
+                n = body.get("n", 1)
+                if self.path.endswith("/chat/completions"):
+                    choices = [{"index": i, "message": {"role": "assistant", "content": text},
+                                "finish_reason": "stop"} for i in range(n)]
+                else:
+                    choices = [{"index": i, "text": text, "finish_reason": "stop"} for i in range(n)]
+                data = json.dumps({"choices": choices}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
