@@ -16,10 +16,25 @@ from pathlib import Path
 
 import pytest
 
-from jacode.evals.code.execution import run_many, run_python
+from jacode.evals.code.execution import PythonExecutor, run_many, run_python
+from jacode.evals.code.forkserver import forkserver_supported
 from jacode.evals.code.sandbox import Limits, Sandbox
 
 pytestmark = pytest.mark.usefixtures("bwrap")
+
+
+@pytest.fixture(params=["warm", "per-run"])
+def mode(request):
+    """Both execution paths: warm sandboxes (fork server, needs root) and one bwrap per run."""
+    if request.param == "warm" and not forkserver_supported():
+        pytest.skip("the warm sandbox needs root (it falls back to per-run bwrap elsewhere)")
+    return request.param
+
+
+def executor(mode: str, limits: Limits | None = None) -> PythonExecutor:
+    ex = PythonExecutor(Sandbox(limits or Limits(timeout_s=5.0)), warm=(mode == "warm"))
+    assert ex.warm == (mode == "warm")
+    return ex
 
 MARKER = "31415.9265"  # argument of the `sleep` that daemonized grandchildren exec; found in /proc if alive
 
@@ -143,7 +158,7 @@ def listener():
     srv.close()
 
 
-def test_hostile_batch_with_benign_neighbours(tmp_path, listener, monkeypatch):
+def test_hostile_batch_with_benign_neighbours(tmp_path, listener, monkeypatch, mode):
     port, hits = listener
     secret = tmp_path / "secret.txt"
     secret.write_text("top secret")
@@ -157,7 +172,7 @@ def test_hostile_batch_with_benign_neighbours(tmp_path, listener, monkeypatch):
         programs += [hostile[name], BENIGN, BENIGN_FAIL]
     sandbox = Sandbox(Limits(timeout_s=8.0, memory_mb=512, nproc=32))
     start = time.time()
-    verdicts = run_many(programs, sandbox, workers=4, dedup=False)
+    verdicts = run_many(programs, sandbox, workers=4, dedup=False, warm=(mode == "warm"))
     elapsed = time.time() - start
     for i, name in enumerate(names):
         v = verdicts[3 * i]
@@ -182,10 +197,10 @@ def test_hostile_batch_with_benign_neighbours(tmp_path, listener, monkeypatch):
     assert elapsed < 120, "the harness must not hang"
 
 
-def test_pid_namespace_then_kill_all(tmp_path):
+def test_pid_namespace_then_kill_all(tmp_path, mode):
     """kill(-1) is only tried after the sandbox is shown to have its own PID namespace."""
-    sandbox = Sandbox(Limits(timeout_s=5.0))
-    probe = run_python(sandbox, textwrap.dedent("""
+    ex = executor(mode)
+    probe = ex.run(textwrap.dedent("""
         import os
         pids = [p for p in os.listdir('/proc') if p.isdigit()]
         assert os.getpid() < 10 and len(pids) <= 4, (os.getpid(), pids)
@@ -196,28 +211,71 @@ def test_pid_namespace_then_kill_all(tmp_path):
 
     bystander = subprocess.Popen(["sleep", "60"])
     try:
-        v = run_python(sandbox, "import os, signal\nos.kill(-1, signal.SIGKILL)\nassert False\n")
+        v = ex.run("import os, signal\nos.kill(-1, signal.SIGKILL)\nassert False\n")
         assert not v.passed
         assert bystander.poll() is None, "kill(-1) inside the sandbox killed a host process"
-        # The harness still works afterwards.
-        assert run_python(sandbox, BENIGN).passed
+        # The harness (and, in warm mode, the same server) still works afterwards.
+        assert ex.run(BENIGN).passed
     finally:
         bystander.kill()
         bystander.wait()
+        ex.close()
 
 
-def test_fresh_directory_per_run():
-    sandbox = Sandbox(Limits(timeout_s=5.0))
-    first = run_python(sandbox, "open('left_behind', 'w').write('x')\nimport os\nassert os.getcwd() == '/work'\n")
-    assert first.passed, first
-    second = run_python(sandbox, "import os\nassert not os.path.exists('left_behind'), os.listdir('.')\n")
-    assert second.passed, second
+def test_fresh_directory_per_run(mode):
+    """Nothing one program writes (its directory, /tmp, /dev/shm) is visible to the next on the same worker."""
+    ex = executor(mode)
+    try:
+        first = ex.run(textwrap.dedent("""
+            import os
+            assert os.getcwd() == '/tmp/work'
+            open('left_behind', 'w').write('x')
+            open('/tmp/left_in_tmp', 'w').write('x')
+            """))
+        assert first.passed, first
+        second = ex.run(textwrap.dedent("""
+            import os
+            assert not os.path.exists('left_behind'), os.listdir('.')
+            assert not os.path.exists('/tmp/left_in_tmp'), os.listdir('/tmp')
+            """))
+        assert second.passed, second
+    finally:
+        ex.close()
 
 
-def test_token_cannot_be_found_in_files_or_environment():
+def test_runs_unprivileged(mode):
+    ex = executor(mode)
+    try:
+        v = ex.run(textwrap.dedent("""
+            import os
+            status = open('/proc/self/status').read()
+            caps = [l for l in status.splitlines() if l.startswith(('CapEff', 'CapPrm'))]
+            assert os.getuid() != 0 and all(l.split()[1] == '0' * 16 for l in caps), (os.getuid(), caps)
+            """))
+        assert v.passed, v
+        # The server that forked it is out of reach: not visible, not signalable.
+        v = ex.run(textwrap.dedent("""
+            import os, signal
+            others = [int(p) for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]
+            killed = 0
+            for pid in others:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+                except OSError:
+                    pass
+            assert killed, others
+            """))
+        assert not v.passed
+        assert ex.run(BENIGN).passed
+    finally:
+        ex.close()
+
+
+def test_token_cannot_be_found_in_files_or_environment(mode):
     """The pass token is not in the program's directory or environment, so exiting early cannot fake it."""
-    sandbox = Sandbox(Limits(timeout_s=5.0))
-    v = run_python(sandbox, textwrap.dedent("""
+    ex = executor(mode)
+    v = ex.run(textwrap.dedent("""
         import os
         blobs = [open(f, 'rb').read() for f in os.listdir('.') if os.path.isfile(f)]
         blobs.append(open('/proc/self/environ', 'rb').read())
@@ -229,19 +287,23 @@ def test_token_cannot_be_found_in_files_or_environment():
             os.write(1, b'\\n' + h + b" ('pass', '')\\n")
         os._exit(0)
         """))
+    ex.close()
     assert not v.passed and v.status == "exit", v
 
 
-def test_killing_the_harness_kills_the_sandbox(tmp_path):
-    """A sandbox whose harness dies (SIGKILL) must not live on."""
+def test_killing_the_harness_kills_the_sandbox(tmp_path, mode):
+    """A sandbox whose harness dies (SIGKILL) must not live on, nor the warm server."""
     import subprocess
     import sys
 
     script = tmp_path / "harness.py"
     script.write_text(textwrap.dedent(f"""
         from jacode.evals.code.sandbox import Sandbox, Limits
-        from jacode.evals.code.execution import run_python
-        run_python(Sandbox(Limits(timeout_s=60)), "import os\\nos.execv('/bin/sleep', ['sleep', '{MARKER}1'])")
+        from jacode.evals.code.execution import PythonExecutor
+        ex = PythonExecutor(Sandbox(Limits(timeout_s=60)), warm={mode == "warm"})
+        if ex.warm:
+            open({str(tmp_path / "server.pid")!r}, "w").write(str(ex._server().proc.pid))
+        ex.run("import os\\nos.execv('/bin/sleep', ['sleep', '{MARKER}1'])")
         """))
     proc = subprocess.Popen([sys.executable, str(script)])
     for _ in range(100):
@@ -256,6 +318,13 @@ def test_killing_the_harness_kills_the_sandbox(tmp_path):
             break
         time.sleep(0.1)
     assert processes_with(MARKER + "1") == []
+    if mode == "warm":
+        server_pid = int((tmp_path / "server.pid").read_text())
+        for _ in range(50):
+            if not Path(f"/proc/{server_pid}").exists():
+                break
+            time.sleep(0.1)
+        assert not Path(f"/proc/{server_pid}").exists(), "the warm sandbox outlived its harness"
 
 
 def test_unsafe_backend_warns_loudly():

@@ -13,11 +13,13 @@ import os
 import secrets
 import sys
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
+from jacode.evals.code.forkserver import ForkServer, ForkServerError, forkserver_supported
 from jacode.evals.code.sandbox import WORKDIR, Limits, RunResult, Sandbox
 
 RUNNER = Path(__file__).with_name("pyrunner.py")
@@ -35,8 +37,19 @@ class Verdict:
                 "detail": self.detail}
 
 
-PYTHON_MOUNT = "/tmp/.jacode-python"
+PYTHON_MOUNT = "/run/jacode-python"
 RUNNER_SOURCE = RUNNER.read_text(encoding="utf-8")
+
+
+def python_location() -> tuple[str, str]:
+    """(prefix, executable relative to it) of this process's base interpreter."""
+    real = os.path.realpath(sys.executable)
+    prefix = os.path.realpath(sys.base_prefix)
+    rel = os.path.relpath(real, prefix)
+    if rel.startswith(".."):  # unusual layout: use the executable's own directory tree
+        prefix = os.path.dirname(os.path.dirname(real))
+        rel = os.path.relpath(real, prefix)
+    return prefix, rel
 
 
 def prepare_python(sandbox: Sandbox) -> tuple[str, dict[str, str]]:
@@ -47,12 +60,7 @@ def prepare_python(sandbox: Sandbox) -> tuple[str, dict[str, str]]:
     The interpreter's prefix is bind-mounted read-only at a fixed path because the sandbox uid may not be
     allowed to reach where it lives (pyenv under /root, for instance). Same interpreter, same stdlib.
     """
-    real = os.path.realpath(sys.executable)
-    prefix = os.path.realpath(sys.base_prefix)
-    rel = os.path.relpath(real, prefix)
-    if rel.startswith(".."):  # unusual layout: fall back to the executable's own directory tree
-        prefix = os.path.dirname(os.path.dirname(real))
-        rel = os.path.relpath(real, prefix)
+    prefix, rel = python_location()
     sandbox.ro_binds[prefix] = PYTHON_MOUNT
     env = {"LD_LIBRARY_PATH": f"{PYTHON_MOUNT}/lib", "PYTHONHOME": PYTHON_MOUNT}
     return f"{PYTHON_MOUNT}/{rel}", env
@@ -109,6 +117,52 @@ def classify(result: RunResult, token: str, cpu_limit: float | None = None) -> V
                    f"exited with status {result.returncode} before the checks finished; output tail: {tail[-300:]}")
 
 
+class PythonExecutor:
+    """Runs Python programs, on warm sandboxes (one per thread) where possible, else one bwrap per run.
+
+    Both give each program the same isolation; the warm one saves ~15 ms of start-up per program. A warm
+    server that fails is replaced once; if that fails too, the program runs on the per-run path.
+    """
+
+    def __init__(self, sandbox: Sandbox, warm: bool | None = None):
+        self.sandbox = sandbox
+        supported = sandbox.backend == "bwrap" and forkserver_supported()
+        self.warm = supported if warm is None else (warm and supported)
+        self._local = threading.local()
+        self._servers: list[ForkServer] = []
+        self._lock = threading.Lock()
+
+    def _server(self) -> ForkServer:
+        fs = getattr(self._local, "server", None)
+        if fs is None or not fs.alive():
+            fs = ForkServer(*python_location(), self.sandbox.limits)
+            self._local.server = fs
+            with self._lock:
+                self._servers.append(fs)
+        return fs
+
+    def run(self, program: str) -> Verdict:
+        if self.warm:
+            for _attempt in range(2):
+                token = secrets.token_hex(16)
+                try:
+                    result = self._server().run({"program.py": program}, "program.py", token)
+                except ForkServerError as e:
+                    self._local.server = None
+                    last = e
+                    continue
+                return classify(result, token, self.sandbox.cpu_limit())
+            warnings.warn(f"warm sandbox unavailable ({last}); running this program on the per-run sandbox",
+                          RuntimeWarning, stacklevel=2)
+        return run_python(self.sandbox, program)
+
+    def close(self) -> None:
+        with self._lock:
+            for fs in self._servers:
+                fs.close()
+            self._servers.clear()
+
+
 def program_key(program: str, limits: Limits) -> str:
     return hashlib.sha256(repr((program, limits.fingerprint())).encode()).hexdigest()
 
@@ -121,6 +175,7 @@ def run_many(
     dedup: bool = True,
     on_result: Callable[[int, Verdict], None] | None = None,
     skip: Iterable[int] = (),
+    warm: bool | None = None,
 ) -> dict[int, Verdict]:
     """Run programs[i] for every i not in skip; identical programs run once when dedup is on.
 
@@ -137,9 +192,11 @@ def run_many(
     verdicts: dict[int, Verdict] = {}
     lock = threading.Lock()
 
+    executor = PythonExecutor(sandbox, warm=warm)
+
     def work(indices: list[int]) -> None:
         try:
-            verdict = run_python(sandbox, programs[indices[0]])
+            verdict = executor.run(programs[indices[0]])
         except Exception as e:  # noqa: BLE001 - a harness failure is this sample's verdict, not a crash
             verdict = Verdict(False, "sandbox_error", 0.0, f"{type(e).__name__}: {e}")
         with lock:
@@ -149,6 +206,9 @@ def run_many(
                     on_result(i, verdict)
 
     # Longest-first is unknown up front; submission order keeps results roughly in input order.
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        list(pool.map(work, groups.values()))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            list(pool.map(work, groups.values()))
+    finally:
+        executor.close()
     return verdicts

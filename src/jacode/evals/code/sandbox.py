@@ -27,7 +27,8 @@ from functools import lru_cache
 from pathlib import Path
 
 SANDBOX_UID = 65534  # "nobody" inside the sandbox's own user namespace
-WORKDIR = "/work"
+WORKDIR = "/tmp/work"  # inside the sandbox; /tmp itself is a private tmpfs
+RUN_MOUNT = "/run"  # private tmpfs for read-only binds (the interpreter): mount points can be made there
 
 
 @dataclass
@@ -136,7 +137,7 @@ class Sandbox:
         self.backend = resolve_backend(backend)
         self.scratch = scratch  # parent of the per-run directories (default: system temp)
         # host path -> path inside; for things the sandbox uid cannot reach where they are (e.g. an
-        # interpreter under /root). Targets must lie under /tmp, the only place mount points can be made.
+        # interpreter under /root). Targets must lie under RUN_MOUNT, where mount points can be made.
         self.ro_binds: dict[str, str] = {}
 
     def cpu_limit(self) -> int:
@@ -196,7 +197,7 @@ class Sandbox:
     def _bwrap_cmd(self, work: Path, env: dict[str, str]) -> list[str]:
         cmd = ["bwrap", *_namespace_args(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                "--perms", "1777", "--size", str(self.limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
-               "--bind", str(work), WORKDIR, "--chdir", WORKDIR, "--clearenv"]
+               "--bind", str(work), WORKDIR, "--tmpfs", RUN_MOUNT, "--chdir", WORKDIR, "--clearenv"]
         for host, inside in self.ro_binds.items():
             cmd += ["--ro-bind", host, inside]
         for k, v in env.items():
