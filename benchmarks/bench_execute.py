@@ -61,6 +61,27 @@ def run_jacode(samples: Path, workers: int, dedup: bool) -> tuple[float, float]:
     return secs, sum(r["passed"] for r in rows) / len(rows)
 
 
+def per_sample_latency(repeats: int = 60) -> dict[str, float]:
+    """Median wall time of one trivial program on each execution path, one worker (the fixed cost)."""
+    from jacode.evals.code.execution import PythonExecutor
+    from jacode.evals.code.sandbox import Sandbox
+
+    out = {}
+    for name, warm in [("per-run bwrap", False), ("warm fork server", True)]:
+        ex = PythonExecutor(Sandbox(), warm=warm)
+        if ex.warm != warm:
+            continue
+        ex.run("pass")
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            assert ex.run("assert 1 == 1").passed
+            times.append(time.perf_counter() - t)
+        ex.close()
+        out[name] = statistics.median(times)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workers", type=int, default=2)
@@ -96,6 +117,8 @@ def main() -> None:
         summary[name] = {"median_s": med, "samples_per_s": n / med, "speedup": he / med, "pass@1": p1,
                          "runs_s": [s for s, _ in runs]}
         print(f"| {name} | {med:.2f} | {n / med:.0f} | {he / med:.2f}x | {p1:.3f} |")
+    for name, secs in per_sample_latency().items():
+        print(f"fixed cost per sample, {name}: {secs * 1000:.1f} ms (median of 60, one worker)")
     if args.json:
         args.json.write_text(json.dumps({"n": n, "workers": args.workers, "floor_s": floor, **summary}, indent=2))
 
