@@ -36,6 +36,7 @@ demo: $(STAMP) $(SYSSTAMP)
 	$(BIN)/jacode demo
 
 test: dev
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 lint: dev

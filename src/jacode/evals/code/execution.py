@@ -14,10 +14,10 @@ import secrets
 import sys
 import threading
 import warnings
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from jacode.evals.code.forkserver import ForkServer, ForkServerError, forkserver_supported
 from jacode.evals.code.sandbox import WORKDIR, Limits, RunResult, Sandbox

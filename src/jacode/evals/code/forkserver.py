@@ -17,7 +17,10 @@ from pathlib import Path
 
 from jacode.evals.code.sandbox import Limits, RunResult, _namespace_args
 
-SOURCE = Path(__file__).with_name("forkserver_main.py").read_text(encoding="utf-8")
+_HERE = Path(__file__).parent
+# pyrunner.py (execute_program) then the server loop: one `python -c` program, no imports from jacode.
+SOURCE = (_HERE / "pyrunner.py").read_text(encoding="utf-8") + "\n\n" + (_HERE / "forkserver_main.py").read_text(
+    encoding="utf-8")
 PYTHON_MOUNT = "/run/jacode-python"  # not under /tmp: each sample gets a fresh tmpfs there (same as per-run)
 
 
@@ -35,10 +38,8 @@ class ForkServer:
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work",
                "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
                "LD_LIBRARY_PATH": f"{PYTHON_MOUNT}/lib", "PYTHONHOME": PYTHON_MOUNT}
-        self.sample_env = {k: v for k, v in env.items() if k not in ("LD_LIBRARY_PATH",)}
-        self.sample_env["LD_LIBRARY_PATH"] = env["LD_LIBRARY_PATH"]
-        cmd = ["bwrap", *[a for a in _namespace_args() if a not in ("--cap-add", "CAP_SETUID,CAP_SETGID")],
-               "--cap-add", "CAP_SYS_ADMIN,CAP_SETUID,CAP_SETGID",
+        self.sample_env = env
+        cmd = ["bwrap", *_namespace_args(caps="CAP_SYS_ADMIN,CAP_SETUID,CAP_SETGID"),
                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                "--perms", "0755", "--size", str((limits.fsize_mb + 8) * 2**20), "--tmpfs", "/tmp",
                "--tmpfs", "/run", "--ro-bind", python_prefix, PYTHON_MOUNT, "--chdir", "/", "--clearenv"]

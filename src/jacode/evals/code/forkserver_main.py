@@ -14,23 +14,25 @@ daemons die with their sample. The sample's /tmp is a new tmpfs in its own mount
 writes survives it or reaches the next sample.
 
 Protocol on stdin/stdout: "<length>\\n<json request>" -> "<length>\\n<json response>".
-"""
 
-import ctypes
-import json
-import os
-import resource
-import select
-import sys
-import time
+The server is started as `python -I -S -c SOURCE` where SOURCE is pyrunner.py followed by this file, so
+both execution paths run programs and report verdicts with the same `execute_program`.
+"""
 
 # Imported once here so that samples (forked from this process) do not pay for them.
 import collections  # noqa: F401
+import ctypes
 import functools  # noqa: F401
 import itertools  # noqa: F401
+import json
 import math  # noqa: F401
+import os
 import re  # noqa: F401
+import resource
+import select
 import string  # noqa: F401
+import sys
+import time
 import typing  # noqa: F401
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -84,27 +86,7 @@ def run_sample(req, outfd):
     path = f"{WORK}/{req['main']}"
     source = req["files"][req["main"]]
     req.clear()  # the request (other fields, other files) is not the program's business
-    sys.argv = [path]
-    sys.path.insert(0, WORK)
-    status, detail = "pass", ""
-    try:
-        code = compile(source, path, "exec")
-        exec(code, {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__})
-    except SystemExit as e:
-        status, detail = "exit", f"SystemExit({e.code!r})"
-    except AssertionError as e:
-        status, detail = "fail", f"AssertionError: {e}"[:500]
-    except MemoryError:
-        status, detail = "memory", "MemoryError"
-    except BaseException as e:  # noqa: BLE001
-        status, detail = "error", f"{type(e).__name__}: {e}"[:500]
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BaseException:  # noqa: BLE001
-        pass
-    os.write(1, f"\n{token} {(status, detail)!r}\n".encode())
-    os._exit(0)
+    execute_program(path, source, token)  # noqa: F821 - defined by pyrunner.py, prepended to this source
 
 
 def reaper(req, outfd):

@@ -11,13 +11,8 @@ import os
 import sys
 
 
-def main() -> None:
-    fd = int(sys.argv[2])
-    token = os.read(fd, 256).decode()
-    os.close(fd)
-    path = sys.argv[1]
-    with open(path, encoding="utf-8") as f:
-        source = f.read()
+def execute_program(path: str, source: str, token: str) -> None:
+    """Run `source` as __main__, then write the report line to fd 1 and exit. Never returns."""
     sys.argv = [path]
     sys.path.insert(0, os.path.dirname(path))
     status, detail = "pass", ""
@@ -32,15 +27,24 @@ def main() -> None:
         status, detail = "memory", "MemoryError"
     except BaseException as e:  # noqa: BLE001 - any other way the program ended is an error verdict
         status, detail = "error", f"{type(e).__name__}: {e}"[:500]
-    report = repr((status, detail))
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except BaseException:  # noqa: BLE001 - a closed/filled stdout must not block the report
         pass
-    os.write(1, f"\n{token} {report}\n".encode())
+    os.write(1, f"\n{token} {(status, detail)!r}\n".encode())
     os._exit(0)
 
 
-if __name__ == "__main__":
+def main() -> None:
+    fd = int(sys.argv[2])
+    token = os.read(fd, 256).decode()
+    os.close(fd)
+    path = sys.argv[1]
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    execute_program(path, source, token)
+
+
+if __name__ == "__main__" and sys.argv[0] != "-c":  # with -c, this file is the fork server's prelude
     main()

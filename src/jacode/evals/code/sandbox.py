@@ -88,14 +88,14 @@ def bwrap_status() -> tuple[bool, str]:
     return True, f"bubblewrap at {exe}"
 
 
-def _namespace_args() -> list[str]:
+def _namespace_args(caps: str = "CAP_SETUID,CAP_SETGID") -> list[str]:
     common = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
               "--die-with-parent", "--new-session"]
     if os.geteuid() == 0:
         # As root: no user namespace, keep only the right to change uid so that the command below can
         # drop to a fresh unprivileged host uid. (Inside a user namespace created by root the sandbox
         # uid would map to host root, and the kernel never applies RLIMIT_NPROC to host root.)
-        return common + ["--cap-add", "CAP_SETUID,CAP_SETGID"]
+        return common + ["--cap-add", caps]
     return common + ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
 
 
