@@ -127,14 +127,16 @@ def test_openai_timeout_is_retried():
 
 
 def test_openai_concurrency_is_bounded_and_used():
-    server = ScriptedServer(default=("ok", "a"), delay=0.2)
+    server = ScriptedServer(default=("ok", "a"), delay=0.5)
     try:
         eng = make_engine("openai", endpoint=server.url, model_name="m", concurrency=4)
         start = time.time()
         out = eng.generate([Request(prompt=str(i)) for i in range(12)], SamplingParams())
         elapsed = time.time() - start
-        assert len(out) == 12 and server.max_in_flight == 4
-        assert [r["body"]["prompt"] for r in server.requests] != [] and elapsed < 12 * 0.2
+        # Never more than the bound; parallel in practice (a loaded machine may not fill every slot at once).
+        assert len(out) == 12 and 2 <= server.max_in_flight <= 4
+        assert sorted(r["body"]["prompt"] for r in server.requests) == sorted(str(i) for i in range(12))
+        assert elapsed < 12 * 0.5 / 2
     finally:
         server.stop()
 

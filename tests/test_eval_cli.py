@@ -194,19 +194,24 @@ def _count_lines(path: Path) -> int:
     return sum(1 for line in path.read_text().splitlines() if line.strip()) if path.exists() else 0
 
 
+def kill_when(args: list[str], path: Path, lines: int, poll: float = 0.02) -> int:
+    """Start a jacode command, SIGKILL it once `path` has `lines` lines; return the count at the kill."""
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while _count_lines(path) < lines and time.time() < deadline:
+        time.sleep(poll)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return _count_lines(path)
+
+
 def test_generation_resumes_after_sigkill(tiny_model, tmp_path):
     out = tmp_path / "run"
     args = [sys.executable, "-m", "jacode", "eval", "generate", "--benchmark", "humaneval", "--model",
             str(tiny_model), "--n", "2", "--temperature", "0.7", "--max-new-tokens", "48", "--limit", "12",
             "--batch-size", "1", "--out", str(out)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     gen = out / "generations.jsonl"
-    deadline = time.time() + 120
-    while _count_lines(gen) < 4 and time.time() < deadline:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    before = _count_lines(gen)
+    before = kill_when(args, gen, 4)
     assert 4 <= before < 24, "the kill should land mid-run"
     with open(gen, "a") as f:
         f.write('{"task_id": "HumanEval/1", "comp')  # a torn line, as a kill mid-write leaves
@@ -227,14 +232,8 @@ def test_execution_resumes_after_sigkill(tmp_path):
     out = tmp_path / "out"
     args = [sys.executable, "-m", "jacode", "eval", "execute", "--benchmark", "humaneval", "--samples", str(path),
             "--out", str(out), "--workers", "2", "--no-dedup"]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     partial = out / "results.partial.jsonl"
-    deadline = time.time() + 120
-    while _count_lines(partial) < 30 and time.time() < deadline:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    done_before = _count_lines(partial)
+    done_before = kill_when(args, partial, 30)
     assert 30 <= done_before < len(samples)
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results = list(read_jsonl(out / "results.jsonl"))

@@ -37,9 +37,16 @@ def build_app(engine: Engine, served_name: str):
         if body.get("model") not in (None, served_name):
             raise HTTPException(404, f"model {body.get('model')!r} not served here; this server has {served_name!r}")
 
-    def run(req: Request, params: SamplingParams):
+    def respond(body: dict, req: Request, kind: str, choice) -> dict:
+        """Generate under the lock and wrap the outputs in the OpenAI response envelope."""
         with lock:
-            return engine.generate([req], params)[0]
+            outs = engine.generate([req], _params(body))[0]
+        prefix = "chatcmpl" if kind == "chat.completion" else "cmpl"
+        return {
+            "id": f"{prefix}-{uuid.uuid4().hex}", "object": kind, "created": int(time.time()), "model": served_name,
+            "choices": [{"index": i, "finish_reason": o.finish_reason, **choice(o)} for i, o in enumerate(outs)],
+            "usage": {"completion_tokens": sum(o.tokens or 0 for o in outs)},
+        }
 
     @app.get("/v1/models")
     def models() -> dict:
@@ -57,15 +64,8 @@ def build_app(engine: Engine, served_name: str):
             prompt = prompt[0]
         if not isinstance(prompt, str):
             raise HTTPException(400, "prompt must be a string")
-        n = int(body.get("n") or 1)
-        outs = run(Request(prompt=prompt, n=n), _params(body))
-        return {
-            "id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()),
-            "model": served_name,
-            "choices": [{"index": i, "text": o.text, "finish_reason": o.finish_reason, "logprobs": None}
-                        for i, o in enumerate(outs)],
-            "usage": {"completion_tokens": sum(o.tokens or 0 for o in outs)},
-        }
+        req = Request(prompt=prompt, n=int(body.get("n") or 1))
+        return respond(body, req, "text_completion", lambda o: {"text": o.text, "logprobs": None})
 
     @app.post("/v1/chat/completions")
     def chat(body: dict[str, Any]) -> dict:
@@ -73,15 +73,9 @@ def build_app(engine: Engine, served_name: str):
         messages = body.get("messages")
         if not isinstance(messages, list) or not all(isinstance(m, dict) and "role" in m for m in messages):
             raise HTTPException(400, "messages must be a list of {role, content}")
-        n = int(body.get("n") or 1)
-        outs = run(Request(messages=messages, n=n), _params(body))
-        return {
-            "id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion", "created": int(time.time()),
-            "model": served_name,
-            "choices": [{"index": i, "message": {"role": "assistant", "content": o.text},
-                         "finish_reason": o.finish_reason} for i, o in enumerate(outs)],
-            "usage": {"completion_tokens": sum(o.tokens or 0 for o in outs)},
-        }
+        req = Request(messages=messages, n=int(body.get("n") or 1))
+        return respond(body, req, "chat.completion",
+                       lambda o: {"message": {"role": "assistant", "content": o.text}})
 
     return app
 
