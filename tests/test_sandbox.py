@@ -332,3 +332,26 @@ def test_unsafe_backend_warns_loudly():
         sandbox = Sandbox(Limits(timeout_s=5.0), backend="none")
     assert run_python(sandbox, BENIGN).passed
     assert not run_python(sandbox, BENIGN_FAIL).passed
+
+
+def test_killed_warm_server_is_replaced_and_loses_nothing():
+    """Killing a worker's warm server between or during samples: later samples still get true verdicts."""
+    if not forkserver_supported():
+        pytest.skip("the warm sandbox needs root")
+    import signal as sig
+    import threading as th
+
+    ex = executor("warm", Limits(timeout_s=10.0))
+    try:
+        assert ex.run(BENIGN).passed
+        first = ex._server()
+        first.proc.send_signal(sig.SIGKILL)  # killed between samples
+        assert ex.run(BENIGN).passed and not ex.run(BENIGN_FAIL).passed
+        second = ex._server()
+        assert second is not first
+        # killed while a sample runs: that sample is re-run on a fresh server, with its true verdict
+        th.Timer(0.5, lambda: second.proc.send_signal(sig.SIGKILL)).start()
+        v = ex.run("import time\ntime.sleep(1.5)\nassert True\n")
+        assert v.passed, v
+    finally:
+        ex.close()
