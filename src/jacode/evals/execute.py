@@ -95,7 +95,8 @@ def execute(cfg: ExecuteConfig, samples_path: str | Path, out: str | Path,
             writer.write({"index": i, "hash": hashes[i], "verdict": done[i]})
             bar.update(1)
 
-        run_many(programs, sandbox, workers=cfg.workers, dedup=cfg.dedup, on_result=record, skip=set(done))
+        run_many(programs, sandbox, workers=cfg.workers, dedup=cfg.dedup, on_result=record, skip=set(done),
+                 language=bench.language)
 
     rows = []
     for i, s in enumerate(samples):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jacode.errors import JacodeError
-from jacode.evals.code import humaneval
+from jacode.evals.code import humaneval, multiple
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,46 @@ register(Benchmark(
     stop=humaneval.PYTHON_STOP, instruction=humaneval.instruction_ja, from_chat=humaneval.completion_from_chat,
     data_hint="--data jhuman-eval.jsonl(.gz), or online: the hub dataset kogi-jwu/jhumaneval",
 ))
+
+
+# MultiPL-E stop tokens (the same for every record of a language).
+MULTIPLE_STOP = {"cpp": ["\n}"], "cs": ["\n    }\n"], "java": ["\n    }\n"],
+                 "js": ["\nfunction ", "\n/*", "\n//", "\nconsole.log"]}
+
+
+def _register_multiple() -> None:
+    for lang, display in multiple.LANG_NAMES.items():
+        for dataset, prefix in (("humaneval", "multiple"), ("mbpp", "mbpp")):
+            register(Benchmark(
+                name=f"{prefix}-{lang}", language=lang,
+                description=f"MultiPL-E {dataset} in {display} (reworded prompts; evaluation only)",
+                load=lambda data, lang=lang, dataset=dataset: multiple.load_multiple(lang, dataset, data),
+                build_program=multiple.build_program, stop=MULTIPLE_STOP[lang],
+                instruction=multiple.instruction, from_chat=multiple.completion_from_chat,
+                data_hint=f"--data DIR with {dataset}-{lang}-reworded.jsonl, or online: nuprl/MultiPL-E",
+            ))
+        register(Benchmark(
+            name=f"jmultiple-{lang}", language=lang,
+            description=f"Japanese MultiPL-E in {display} (build with `jacode eval build-jmultiple`)",
+            load=lambda data, lang=lang: multiple.load_multiple(lang, "jhumaneval", _need(data, f"jmultiple-{lang}")),
+            build_program=multiple.build_program, stop=MULTIPLE_STOP[lang],
+            instruction=lambda p: multiple.instruction(p, japanese=True), from_chat=multiple.completion_from_chat,
+            data_hint="--data DIR written by `jacode eval build-jmultiple`",
+        ))
+    register(Benchmark(
+        name="jmultiple-py", description="Japanese MultiPL-E in Python: JHumanEval itself",
+        language="python", load=humaneval.load_jhumaneval, build_program=humaneval.build_program,
+        stop=humaneval.PYTHON_STOP, instruction=humaneval.instruction_ja, from_chat=humaneval.completion_from_chat,
+    ))
+
+
+def _need(data: str | None, name: str) -> str:
+    if not data:
+        raise JacodeError(f"{name} needs --data DIR (made by `jacode eval build-jmultiple`); it has no hub copy")
+    return data
+
+
+_register_multiple()
 
 
 def get_benchmark(name: str) -> Benchmark:

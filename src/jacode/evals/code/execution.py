@@ -16,10 +16,11 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from jacode.evals.code.forkserver import ForkServer, ForkServerError, forkserver_supported
+from jacode.evals.code.languages import get_language
 from jacode.evals.code.sandbox import WORKDIR, Limits, RunResult, Sandbox
 
 RUNNER = Path(__file__).with_name("pyrunner.py")
@@ -87,7 +88,7 @@ def run_python(sandbox: Sandbox, program: str) -> Verdict:
     return classify(result, token, sandbox.cpu_limit())
 
 
-def classify(result: RunResult, token: str, cpu_limit: float | None = None) -> Verdict:
+def classify(result: RunResult, token: str, cpu_limit: float | None = None, python: bool = True) -> Verdict:
     report = None
     for line in reversed(result.output.splitlines()):
         if line.startswith(token + " "):
@@ -107,6 +108,9 @@ def classify(result: RunResult, token: str, cpu_limit: float | None = None) -> V
     if result.output_truncated:
         return Verdict(False, "output_limit", result.duration_s, "output exceeded the file-size limit")
     sig = result.signal
+    if not python and (result.returncode not in (0,) and (sig is None or sig == 6)):
+        # A compiled program's failed assertion: non-zero exit (Java, C#, JS) or abort() (C++ assert).
+        return Verdict(False, "fail", result.duration_s, tail[-500:])
     if sig is not None:
         name = {9: "SIGKILL", 24: "SIGXCPU", 11: "SIGSEGV", 6: "SIGABRT", 25: "SIGXFSZ"}.get(sig, f"signal {sig}")
         status = "timeout" if sig == 24 or (sig == 9 and cpu_exhausted) else "killed"
@@ -163,6 +167,49 @@ class PythonExecutor:
             self._servers.clear()
 
 
+COMPILE_LIMITS = Limits(timeout_s=60.0, memory_mb=4096, nproc=128, fsize_mb=128, tmp_mb=256)
+
+
+class CompiledExecutor:
+    """Runs C++, Java, C# and JavaScript programs: compile (if needed), then run, in one fresh workspace.
+
+    Compile and run are separate sandboxed commands with separate limits (a compiler may need more time
+    and memory than the program is allowed); the run's wall clock starts after the compile.
+    """
+
+    def __init__(self, sandbox: Sandbox, language: str):
+        self.sandbox = sandbox
+        self.lang = get_language(language)
+        self.compile_limits = replace(COMPILE_LIMITS, memory_kind=self.lang.memory_kind)
+        self.run_limits = replace(sandbox.limits, memory_kind=self.lang.memory_kind)
+
+    def run(self, program: str) -> Verdict:
+        token = secrets.token_hex(16)
+        with self.sandbox.workspace(self.lang.files(program)) as ws:
+            if self.lang.compile:
+                c = ws.exec(list(self.lang.compile), limits=self.compile_limits)
+                if c.timed_out or c.returncode != 0:
+                    why = "compiler timed out" if c.timed_out else c.output[-1500:]
+                    return Verdict(False, "compile_error", c.duration_s, why)
+            r, w = os.pipe()
+            try:
+                os.write(w, token.encode())
+                os.close(w)
+                result = ws.exec(self.lang.run_argv(r), limits=self.run_limits, pass_fds=(r,))
+            finally:
+                os.close(r)
+        return classify(result, token, self.run_limits.cpu_limit(), python=False)
+
+    def close(self) -> None:
+        pass
+
+
+def make_executor(sandbox: Sandbox, language: str, warm: bool | None = None):
+    if language == "python":
+        return PythonExecutor(sandbox, warm=warm)
+    return CompiledExecutor(sandbox, language)
+
+
 def program_key(program: str, limits: Limits) -> str:
     return hashlib.sha256(repr((program, limits.fingerprint())).encode()).hexdigest()
 
@@ -176,6 +223,7 @@ def run_many(
     on_result: Callable[[int, Verdict], None] | None = None,
     skip: Iterable[int] = (),
     warm: bool | None = None,
+    language: str = "python",
 ) -> dict[int, Verdict]:
     """Run programs[i] for every i not in skip; identical programs run once when dedup is on.
 
@@ -187,12 +235,12 @@ def run_many(
     for i, prog in enumerate(programs):
         if i in skip:
             continue
-        key = program_key(prog, sandbox.limits) if dedup else str(i)
+        key = program_key(language + "\0" + prog, sandbox.limits) if dedup else str(i)
         groups.setdefault(key, []).append(i)
     verdicts: dict[int, Verdict] = {}
     lock = threading.Lock()
 
-    executor = PythonExecutor(sandbox, warm=warm)
+    executor = make_executor(sandbox, language, warm=warm)
 
     def work(indices: list[int]) -> None:
         try:

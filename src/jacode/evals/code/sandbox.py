@@ -22,6 +22,8 @@ import subprocess
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -42,9 +44,22 @@ class Limits:
     fsize_mb: int = 16  # largest file it may write, output included
     tmp_mb: int = 64  # size of its private /tmp
     output_tail: int = 4096  # bytes of output kept for the report
+    # "as" limits the address space (right for Python, C++); "data" limits writable private memory, for
+    # runtimes that reserve huge address ranges up front (JVM, V8, Mono) and fail to start under RLIMIT_AS.
+    memory_kind: str = "as"
 
     def fingerprint(self) -> tuple:
-        return (self.timeout_s, self.cpu_s, self.memory_mb, self.nproc, self.fsize_mb, self.tmp_mb)
+        return (self.timeout_s, self.cpu_s, self.memory_mb, self.nproc, self.fsize_mb, self.tmp_mb, self.memory_kind)
+
+    def cpu_limit(self) -> int:
+        # One second above the wall timeout by default, so a busy loop ends as a (wall) timeout and the
+        # CPU limit only catches several threads burning CPU in parallel.
+        return int(max(1, self.cpu_s if self.cpu_s is not None else self.timeout_s + 1))
+
+    def prlimit(self) -> list[str]:
+        memory = f"--{self.memory_kind}={self.memory_mb * 2**20}"
+        return ["prlimit", f"--cpu={self.cpu_limit()}", memory, f"--nproc={self.nproc}",
+                f"--fsize={self.fsize_mb * 2**20}", "--core=0", "--"]
 
 
 @dataclass
@@ -141,25 +156,11 @@ class Sandbox:
         self.ro_binds: dict[str, str] = {}
 
     def cpu_limit(self) -> int:
-        # One second above the wall timeout by default, so a busy loop ends as a (wall) timeout and the
-        # CPU limit only catches several threads burning CPU in parallel.
-        lim = self.limits
-        return int(max(1, lim.cpu_s if lim.cpu_s is not None else lim.timeout_s + 1))
+        return self.limits.cpu_limit()
 
-    def _prlimit(self) -> list[str]:
-        lim = self.limits
-        return [
-            "prlimit", f"--cpu={self.cpu_limit()}", f"--as={lim.memory_mb * 2**20}", f"--nproc={lim.nproc}",
-            f"--fsize={lim.fsize_mb * 2**20}", "--core=0", "--",
-        ]
-
-    def run(self, argv: list[str], files: dict[str, str | bytes], *, pass_fds: tuple[int, ...] = (),
-            env: dict[str, str] | None = None) -> RunResult:
-        """Write `files` into a fresh directory, run `argv` there, return its verdict-relevant facts.
-
-        Paths in argv that refer to the files should use `WORKDIR/name` (the directory is mounted there
-        under bwrap; under the unsafe backend WORKDIR is replaced by the real path).
-        """
+    @contextmanager
+    def workspace(self, files: dict[str, str | bytes]) -> Iterator[Workspace]:
+        """A fresh working directory holding `files`, for one or more commands (compile, then run)."""
         run_dir = Path(tempfile.mkdtemp(prefix="jacode-run-", dir=self.scratch))
         try:
             work = run_dir / "work"
@@ -168,44 +169,38 @@ class Sandbox:
             for name, content in files.items():
                 target = work / name
                 target.parent.mkdir(parents=True, exist_ok=True)
-                mode = "wb" if isinstance(content, bytes) else "w"
-                with open(target, mode, **({} if isinstance(content, bytes) else {"encoding": "utf-8"})) as f:
-                    f.write(content)
-            os.chmod(work, 0o777)  # the sandbox uid must be able to write its working directory
+                if isinstance(content, bytes):
+                    target.write_bytes(content)
+                else:
+                    target.write_text(content, encoding="utf-8")
+            os.chmod(work, 0o777)  # each command runs under a fresh uid that must write its directory
             for p in work.rglob("*"):
-                os.chmod(p, 0o777 if p.is_dir() else 0o644)
-            out_path = run_dir / "output"
-            base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": WORKDIR,
-                        "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
-            base_env.update(env or {})
-            if self.backend == "bwrap":
-                cmd = self._bwrap_cmd(work, base_env) + self._prlimit() + argv
-                popen_env = {}
-            else:
-                cmd = self._prlimit() + [self._unsafe_path(a, work) for a in argv]
-                popen_env = {k: self._unsafe_path(v, work) for k, v in base_env.items()}
-            return self._execute(cmd, work, out_path, pass_fds, popen_env)
+                os.chmod(p, 0o777 if p.is_dir() else 0o666)
+            yield Workspace(self, run_dir, work)
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
 
-    def _unsafe_path(self, arg: str, work: Path) -> str:
-        arg = arg.replace(WORKDIR, str(work))
-        for host, inside in self.ro_binds.items():
-            arg = arg.replace(inside, host)
-        return arg
+    def run(self, argv: list[str], files: dict[str, str | bytes], *, pass_fds: tuple[int, ...] = (),
+            env: dict[str, str] | None = None) -> RunResult:
+        """Write `files` into a fresh directory, run `argv` there, return its verdict-relevant facts.
 
-    def _bwrap_cmd(self, work: Path, env: dict[str, str]) -> list[str]:
+        Paths in argv that refer to the files should use `WORKDIR/name` (the directory is mounted there
+        under bwrap; under the unsafe backend WORKDIR is replaced by the real path).
+        """
+        with self.workspace(files) as ws:
+            return ws.exec(argv, pass_fds=pass_fds, env=env)
+
+    def _bwrap_cmd(self, work: Path, env: dict[str, str], lim: Limits, binds: dict[str, str]) -> list[str]:
         cmd = ["bwrap", *_namespace_args(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-               "--perms", "1777", "--size", str(self.limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
+               "--perms", "1777", "--size", str(lim.tmp_mb * 2**20), "--tmpfs", "/tmp",
                "--bind", str(work), WORKDIR, "--tmpfs", RUN_MOUNT, "--chdir", WORKDIR, "--clearenv"]
-        for host, inside in self.ro_binds.items():
+        for host, inside in binds.items():
             cmd += ["--ro-bind", host, inside]
         for k, v in env.items():
             cmd += ["--setenv", k, v]
         return cmd + ["--", *_drop_privileges()]
 
-    def _execute(self, cmd, work: Path, out_path: Path, pass_fds, popen_env) -> RunResult:
-        lim = self.limits
+    def _execute(self, cmd, work: Path, out_path: Path, pass_fds, popen_env, lim: Limits) -> RunResult:
         start = time.perf_counter()
         with open(out_path, "w+b") as out:
             proc = subprocess.Popen(
@@ -229,6 +224,39 @@ class Sandbox:
             returncode=rc, timed_out=timed_out, duration_s=duration, output=tail,
             output_truncated=size >= lim.fsize_mb * 2**20, backend=self.backend,
         )
+
+
+class Workspace:
+    """One sample's directory; each exec is a separate sandboxed command (own namespaces, fresh uid)."""
+
+    def __init__(self, sandbox: Sandbox, run_dir: Path, work: Path):
+        self.sandbox, self.run_dir, self.work = sandbox, run_dir, work
+        self._n = 0
+
+    def exec(self, argv: list[str], *, limits: Limits | None = None, pass_fds: tuple[int, ...] = (),
+             env: dict[str, str] | None = None, ro_binds: dict[str, str] | None = None) -> RunResult:
+        sb, lim = self.sandbox, limits or self.sandbox.limits
+        self._n += 1
+        out_path = self.run_dir / f"output-{self._n}"
+        base_env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": WORKDIR,
+                    "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+        base_env.update(env or {})
+        binds = {**sb.ro_binds, **(ro_binds or {})}
+        if sb.backend == "bwrap":
+            cmd = sb._bwrap_cmd(self.work, base_env, lim, binds) + lim.prlimit() + argv
+            popen_env = {}
+        else:
+            cmd = lim.prlimit() + [_unsafe_path(a, self.work, binds) for a in argv]
+            popen_env = {k: _unsafe_path(v, self.work, binds) for k, v in base_env.items()}
+        return sb._execute(cmd, self.work, out_path, pass_fds, popen_env, lim)
+
+
+def _unsafe_path(arg: str, work: Path, binds: dict[str, str]) -> str:
+    """Under the unsafe backend nothing is mounted: map sandbox paths back to host paths."""
+    arg = arg.replace(WORKDIR, str(work))
+    for host, inside in binds.items():
+        arg = arg.replace(inside, host)
+    return arg
 
 
 def _wait(proc: subprocess.Popen, timeout: float) -> int:
