@@ -22,11 +22,13 @@ $(DEVSTAMP): $(STAMP)
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-# System packages the tests need: bubblewrap is the sandbox for untrusted code.
+# System packages the tests need: bubblewrap (the sandbox) and the toolchains of the five languages.
+APT_PACKAGES := bubblewrap g++ openjdk-17-jdk-headless libjavatuples-java nodejs mono-mcs
 $(SYSSTAMP): | $(BIN)/python
-	@if ! command -v bwrap >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq bubblewrap; \
-	  else echo "bubblewrap missing: sudo apt-get install bubblewrap"; fi; fi
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "missing system packages:$$missing (sudo apt-get install$$missing)"; exit 1; fi; fi
 	touch $@
 
 venv: $(STAMP)

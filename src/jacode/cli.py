@@ -42,11 +42,13 @@ Workers = typer.Option(os.cpu_count() or 1, "--workers", "-j", help="Parallel sa
 Timeout = typer.Option(10.0, "--timeout", help="Wall-clock seconds per sample.")
 Memory = typer.Option(4096, "--memory-mb", help="Address-space limit per sample (MiB).")
 NoDedup = typer.Option(False, "--no-dedup", help="Execute identical programs separately.")
+FimTokens = typer.Option(None, "--fim-tokens", help="FIM sentinels PREFIX,SUFFIX,MIDDLE (default StarCoder's).")
+FimOrder = typer.Option("psm", "--fim-order", help="FIM order: psm or spm.")
 Sandbox = typer.Option("auto", "--sandbox", help="auto, bwrap, or none (unsafe, for machines without bwrap).")
 
 
 def _gen_options(benchmark, model, endpoint, model_name, engine, data, n, temperature, top_p, max_new_tokens,
-                 mode, seed, limit, batch_size, concurrency):
+                 mode, seed, limit, batch_size, concurrency, fim_tokens=None, fim_order="psm"):
     from jacode.evals.generate import GenerateConfig
 
     kind = engine or ("openai" if endpoint else "transformers")
@@ -54,7 +56,7 @@ def _gen_options(benchmark, model, endpoint, model_name, engine, data, n, temper
     return GenerateConfig(benchmark=benchmark, model=model, endpoint=endpoint, model_name=model_name,
                           engine=engine, data=data, n=n, temperature=temperature, top_p=top_p,
                           max_new_tokens=max_new_tokens, mode=mode, seed=seed, limit=limit,
-                          batch_size=batch_size, engine_options=opts)
+                          fim_tokens=fim_tokens, fim_order=fim_order, batch_size=batch_size, engine_options=opts)
 
 
 def _exec_config(benchmark, data, workers, timeout, memory_mb, no_dedup, sandbox):
@@ -105,12 +107,14 @@ def eval_generate(
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N tasks."),
     batch_size: int = typer.Option(8, "--batch-size", help="Prompts per engine call."),
     concurrency: int = typer.Option(8, "--concurrency", help="Requests in flight (openai engine)."),
+    fim_tokens: Optional[str] = FimTokens,
+    fim_order: str = FimOrder,
 ):
     """Generate completions for a benchmark into OUT/generations.jsonl."""
     from jacode.evals.generate import generate
 
     cfg = _gen_options(benchmark, model, endpoint, model_name, engine, data, n, temperature, top_p,
-                       max_new_tokens, mode, seed, limit, batch_size, concurrency)
+                       max_new_tokens, mode, seed, limit, batch_size, concurrency, fim_tokens, fim_order)
     path = generate(cfg, out)
     typer.echo(f"generations: {path}")
 
@@ -190,6 +194,8 @@ def eval_run(
     limit: Optional[int] = typer.Option(None, "--limit"),
     batch_size: int = typer.Option(8, "--batch-size"),
     concurrency: int = typer.Option(8, "--concurrency"),
+    fim_tokens: Optional[str] = FimTokens,
+    fim_order: str = FimOrder,
     k: str = typer.Option("1,10", "--k"),
     workers: int = Workers,
     timeout: float = Timeout,
@@ -204,7 +210,7 @@ def eval_run(
 
     ks = _parse_ks(k)
     gcfg = _gen_options(benchmark, model, endpoint, model_name, engine, data, n, temperature, top_p,
-                        max_new_tokens, mode, seed, limit, batch_size, concurrency)
+                        max_new_tokens, mode, seed, limit, batch_size, concurrency, fim_tokens, fim_order)
     gen_path = generate(gcfg, out)
     tasks = json.loads((out / "generation_config.json").read_text())["task_ids"]
     execute(_exec_config(benchmark, data, workers, timeout, memory_mb, no_dedup, sandbox), gen_path, out,
@@ -229,6 +235,43 @@ def eval_check(
     for f in failures[:20]:
         typer.echo(f"  FAIL {f['task_id']}: {f['status']} {f['detail'][:200]}")
     raise typer.Exit(0 if passed == total else 1)
+
+
+@eval_app.command("judge")
+@friendly
+def eval_judge(
+    problems: Optional[Path] = typer.Option(None, "--problems", help="Problem directories (default: atcoder-mini)."),
+    samples: Path = typer.Option(..., "--samples", help="JSONL: task_id (problem dir name), completion (program)."),
+    out: Path = typer.Option(..., "--out", "-o"),
+    language: str = typer.Option("python", "--language", help="python or cpp."),
+    workers: int = Workers,
+    sandbox: str = Sandbox,
+):
+    """Judge programs on AtCoder-style problems: per-case AC/WA/TLE/MLE/RE/CE."""
+    from jacode.evals.execute import execute
+    from jacode.evals.score import format_table, score
+
+    if language not in ("python", "cpp"):
+        raise JacodeError(f"--language must be python or cpp, not {language!r}")
+    bench = "atcoder-mini" if language == "python" else "atcoder-mini-cpp"
+    cfg = _exec_config(bench, str(problems) if problems else None, workers, 10.0, 4096, False, sandbox)
+    execute(cfg, samples, out)
+    typer.echo(format_table(score(out, [1], allow_partial=True)))
+
+
+@eval_app.command("build-jmultiple")
+@friendly
+def eval_build_jmultiple(
+    jhumaneval: Path = typer.Option(..., "--jhumaneval", help="JHumanEval jsonl(.gz)."),
+    multiple: Path = typer.Option(..., "--multiple", help="Directory with MultiPL-E humaneval-*-reworded.jsonl."),
+    out: Path = typer.Option(..., "--out", "-o"),
+    languages: str = typer.Option("cpp,cs,java,js", "--languages"),
+):
+    """Build Japanese MultiPL-E: MultiPL-E prompts with JHumanEval's Japanese descriptions."""
+    from jacode.evals.jmultiple import build_all
+
+    for line in build_all(jhumaneval, multiple, out, languages.split(",")):
+        typer.echo(line)
 
 
 # ---- serve, model, doctor, demo -----------------------------------------------------------------------

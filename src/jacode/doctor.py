@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,12 @@ def checks() -> list[tuple[str, bool, str]]:
     for tool, fix in [("prlimit", "apt-get install util-linux"), ("setpriv", "apt-get install util-linux")]:
         path = shutil.which(tool)
         rows.append((tool, path is not None, path or fix))
+    from jacode.evals.code.languages import LANGUAGES
+
+    for lang in LANGUAGES.values():
+        for tool, fix in lang.tools:
+            found = shutil.which(tool) if not tool.startswith("/") else (tool if os.path.exists(tool) else None)
+            rows.append((f"{lang.name}: {os.path.basename(tool)}", found is not None, found or fix))
     try:
         import torch
 

@@ -17,6 +17,7 @@ from typing import Any
 from tqdm import tqdm
 
 from jacode.errors import JacodeError
+from jacode.evals.atcoder.judge import judge_program
 from jacode.evals.code.execution import Verdict, run_many
 from jacode.evals.code.sandbox import Limits, Sandbox
 from jacode.evals.registry import get_benchmark, load_problems
@@ -95,15 +96,20 @@ def execute(cfg: ExecuteConfig, samples_path: str | Path, out: str | Path,
             writer.write({"index": i, "hash": hashes[i], "verdict": done[i]})
             bar.update(1)
 
+        runner = keys = None
+        if bench.kind == "judge":
+            def runner(i: int, program: str) -> Verdict:
+                return judge_program(sandbox, problems[samples[i]["task_id"]], bench.language, program)
+
+            keys = [s["task_id"] + "\0" + p for s, p in zip(samples, programs)]
         run_many(programs, sandbox, workers=cfg.workers, dedup=cfg.dedup, on_result=record, skip=set(done),
-                 language=bench.language)
+                 language=bench.language, runner=runner, keys=keys)
 
     rows = []
     for i, s in enumerate(samples):
         v = done[i]
         # Input fields carried through unchanged; the verdict fields are added (or replace stale ones).
-        rows.append({**s, "passed": v["passed"], "status": v["status"], "duration_s": v["duration_s"],
-                     "detail": v["detail"]})
+        rows.append({**s, **v})
     write_jsonl(out / RESULTS, rows)
     partial.unlink()
     return out / RESULTS

@@ -37,6 +37,8 @@ class GenerateConfig:
     mode: str = "base"  # base | chat
     seed: int = 0
     limit: int | None = None  # first N tasks only (smoke runs, the demo)
+    fim_tokens: str | None = None  # "PREFIX,SUFFIX,MIDDLE" sentinels for FIM benchmarks
+    fim_order: str = "psm"  # psm | spm
     batch_size: int = 8  # prompts per engine call (transformers: rows per forward pass)
     engine_options: dict[str, Any] = field(default_factory=dict)
 
@@ -65,9 +67,11 @@ def validate(cfg: GenerateConfig) -> None:
         raise JacodeError("give --model PATH (local) or --endpoint URL --model-name NAME (server)")
 
 
-def build_request(bench: Benchmark, problem: dict[str, Any], mode: str, n: int) -> Request:
+def build_request(bench: Benchmark, problem: dict[str, Any], mode: str, n: int,
+                  cfg: GenerateConfig | None = None) -> Request:
     if mode == "base":
-        return Request(prompt=problem["prompt"], n=n)
+        prompt = bench.base_prompt(problem, cfg) if bench.base_prompt else problem["prompt"]
+        return Request(prompt=prompt, n=n)
     return Request(messages=[{"role": "user", "content": bench.instruction(problem)}], n=n)
 
 
@@ -124,11 +128,13 @@ def generate(cfg: GenerateConfig, out: str | Path, engine: Engine | None = None)
                                                      unit="sample") as bar:
             for start in range(0, len(todo), cfg.batch_size):
                 chunk = todo[start:start + cfg.batch_size]
-                requests = [build_request(bench, problems[t], cfg.mode, k) for t, k in chunk]
+                requests = [build_request(bench, problems[t], cfg.mode, k, cfg) for t, k in chunk]
                 results = engine.generate(requests, params, progress=bar.update)
                 for (task_id, _), req, outs in zip(chunk, requests, results):
                     for c in outs:
-                        completion = c.text if cfg.mode == "base" else bench.from_chat(problems[task_id], c.text)
+                        problem = problems[task_id]
+                        completion = (bench.from_base(problem, c.text) if cfg.mode == "base"
+                                      else bench.from_chat(problem, c.text))
                         writer.write({
                             "task_id": task_id, "sample": have.get(task_id, 0),
                             "prompt": req.prompt if req.prompt is not None else req.messages,

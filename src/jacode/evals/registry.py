@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from jacode.errors import JacodeError
-from jacode.evals.code import humaneval, multiple
+from jacode.evals.atcoder import benchmark as atcoder_benchmark
+from jacode.evals.code import fim, humaneval, multiple
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,9 @@ class Benchmark:
     instruction: Callable[[dict[str, Any]], str]  # chat-mode user message
     from_chat: Callable[[dict[str, Any], str], str]  # chat answer -> completion
     data_hint: str = ""
+    kind: str = "unit"  # "unit": the program runs its own checks; "judge": stdin/stdout cases (atcoder)
+    from_base: Callable[[dict[str, Any], str], str] = lambda problem, text: text  # base-mode output -> completion
+    base_prompt: Callable[[dict[str, Any], Any], str] | None = None  # (problem, GenerateConfig) -> prompt
 
 
 BENCHMARKS: dict[str, Benchmark] = {}
@@ -82,6 +86,41 @@ def _need(data: str | None, name: str) -> str:
 
 
 _register_multiple()
+
+for _lang, _suffix in (("python", ""), ("cpp", "-cpp")):
+    register(Benchmark(
+        name=f"atcoder-mini{_suffix}", language=_lang, kind="judge",
+        description=f"{'Python' if _lang == 'python' else 'C++'}: original AtCoder-style problems with Japanese "
+                    "statements and hidden cases (shipped)",
+        load=lambda data, lang=_lang: atcoder_benchmark.load(data, lang), build_program=atcoder_benchmark.build_program,
+        stop=["\n```"], instruction=atcoder_benchmark.instruction, from_chat=atcoder_benchmark.from_chat,
+        from_base=atcoder_benchmark.from_base, data_hint="--data DIR of problem directories (default: shipped set)",
+    ))
+
+
+def _fim_prompt(problem: dict[str, Any], cfg: Any) -> str:
+    tokens = fim.parse_fim_tokens(getattr(cfg, "fim_tokens", None)) or ()
+    fmt = fim.FimFormat(*tokens, order=getattr(cfg, "fim_order", "psm"))
+    return fmt.prompt(problem["prefix"], problem["suffix"])
+
+
+def _no_chat(problem: dict[str, Any]) -> str:
+    raise JacodeError("FIM benchmarks are for base mode (--mode base): the prompt is the model's FIM format")
+
+
+def _first_line(problem: dict[str, Any], text: str) -> str:
+    return text.split("\n", 1)[0] + "\n" if "\n" in text else text
+
+
+for _multi in (False, True):
+    register(Benchmark(
+        name=f"humaneval-fim-{'multi' if _multi else 'single'}-line", language="python",
+        description=f"HumanEval infilling: {'spans of 2-4 lines' if _multi else 'one line'} of the canonical "
+                    "solution masked; --fim-tokens, --fim-order psm|spm",
+        load=lambda data, multi=_multi: fim.build_tasks(multi, data), build_program=fim.build_program, stop=[],
+        instruction=_no_chat, from_chat=lambda p, a: a, base_prompt=_fim_prompt,
+        from_base=(lambda p, t: t) if _multi else _first_line,
+    ))
 
 
 def get_benchmark(name: str) -> Benchmark:

@@ -23,9 +23,12 @@ def score(out: str | Path, ks: list[int] = (1, 10), allow_partial: bool = False)
     run_info = json.loads((out / RUN_INFO).read_text()) if (out / RUN_INFO).exists() else {}
     per_task: dict[str, list[bool]] = {}
     statuses: Counter = Counter()
+    finish: Counter = Counter()
     for rec in read_jsonl(results_path):
         per_task.setdefault(rec["task_id"], []).append(bool(rec["passed"]))
         statuses[rec.get("status", "?")] += 1
+        if "finish_reason" in rec:
+            finish[rec["finish_reason"]] += 1
     expected = run_info.get("task_ids") or list(per_task)
     missing = [t for t in expected if t not in per_task]
     if missing and not allow_partial:
@@ -43,6 +46,8 @@ def score(out: str | Path, ks: list[int] = (1, 10), allow_partial: bool = False)
         "n_tasks": len(counts), "n_samples": sum(c["n"] for c in counts.values()),
         "missing_tasks": missing, "status_counts": dict(statuses), "tasks": counts,
         "skipped_k": [k for k in ks if k > min_n], "config": run_info,
+        # Share of generations that ended (end token or stop sequence) before the token budget.
+        "termination_rate": finish["stop"] / sum(finish.values()) if finish else None,
     }
     gen_cfg = out / "generation_config.json"
     if gen_cfg.exists():
@@ -57,6 +62,8 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(f"  {name:<10} {100 * value:6.2f}%")
     if result["skipped_k"]:
         lines.append(f"  (pass@{', '.join(map(str, result['skipped_k']))} skipped: fewer samples than k)")
+    if result.get("termination_rate") is not None:
+        lines.append(f"  termination {100 * result['termination_rate']:6.2f}% (ended before the token budget)")
     if result["missing_tasks"]:
         lines.append(f"  partial: {len(result['missing_tasks'])} task(s) had no samples")
     lines.append("  status: " + ", ".join(f"{k}={v}" for k, v in sorted(result["status_counts"].items())))

@@ -16,11 +16,12 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from jacode.evals.code import javabatch, pch
 from jacode.evals.code.forkserver import ForkServer, ForkServerError, forkserver_supported
-from jacode.evals.code.languages import get_language
+from jacode.evals.code.languages import CPP_FLAGS, JAVATUPLES, get_language
 from jacode.evals.code.sandbox import WORKDIR, Limits, RunResult, Sandbox
 
 RUNNER = Path(__file__).with_name("pyrunner.py")
@@ -32,10 +33,11 @@ class Verdict:
     status: str
     duration_s: float
     detail: str
+    extra: dict = field(default_factory=dict)  # e.g. per-case verdicts of a judged program
 
     def as_dict(self) -> dict:
         return {"passed": self.passed, "status": self.status, "duration_s": round(self.duration_s, 4),
-                "detail": self.detail}
+                "detail": self.detail, **self.extra}
 
 
 PYTHON_MOUNT = "/run/jacode-python"
@@ -167,6 +169,14 @@ class PythonExecutor:
             self._servers.clear()
 
 
+JAVA_BATCH = 16  # programs per compiler process
+JAVA_CLASSPATH = JAVATUPLES
+
+
+def _digest(program: str) -> str:
+    return hashlib.sha256(program.encode()).hexdigest()
+
+
 COMPILE_LIMITS = Limits(timeout_s=60.0, memory_mb=4096, nproc=128, fsize_mb=128, tmp_mb=256)
 
 
@@ -177,17 +187,48 @@ class CompiledExecutor:
     and memory than the program is allowed); the run's wall clock starts after the compile.
     """
 
-    def __init__(self, sandbox: Sandbox, language: str):
+    def __init__(self, sandbox: Sandbox, language: str, use_pch: bool = True, batch_compile: bool = True):
         self.sandbox = sandbox
+        self.use_pch = use_pch
+        self.batch_compile = batch_compile
+        self._compiled: dict[str, tuple[bool, dict[str, bytes] | str]] = {}
+        self._lock = threading.Lock()
         self.lang = get_language(language)
         self.compile_limits = replace(COMPILE_LIMITS, memory_kind=self.lang.memory_kind)
         self.run_limits = replace(sandbox.limits, memory_kind=self.lang.memory_kind)
 
+    def prepare(self, programs: list[str], workers: int) -> None:
+        """Java: compile the programs in batches, each batch in one sandboxed JVM (see javabatch)."""
+        if self.lang.name != "java" or not self.batch_compile or len(programs) < 2:
+            return
+        batches = [programs[i:i + JAVA_BATCH] for i in range(0, len(programs), JAVA_BATCH)]
+
+        def compile_one(batch: list[str]) -> None:
+            limits = replace(self.compile_limits, timeout_s=self.compile_limits.timeout_s + 5 * len(batch))
+            results = javabatch.compile_batch(self.sandbox, [self.lang.files(p) for p in batch], JAVA_CLASSPATH,
+                                              limits)
+            if results is None:
+                return  # these programs get compiled one by one in run()
+            with self._lock:
+                for prog, res in zip(batch, results):
+                    self._compiled[_digest(prog)] = res
+
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            list(pool.map(compile_one, batches))
+
     def run(self, program: str) -> Verdict:
         token = secrets.token_hex(16)
-        with self.sandbox.workspace(self.lang.files(program)) as ws:
-            if self.lang.compile:
-                c = ws.exec(list(self.lang.compile), limits=self.compile_limits)
+        pre = self._compiled.pop(_digest(program), None)
+        files: dict[str, str | bytes] = dict(self.lang.files(program))
+        if pre is not None:
+            ok, out = pre
+            if not ok:
+                return Verdict(False, "compile_error", 0.0, out)
+            files.update(out)
+        with self.sandbox.workspace(files) as ws:
+            if self.lang.compile and pre is None:
+                argv, binds = self._compile_command(program)
+                c = ws.exec(argv, limits=self.compile_limits, ro_binds=binds)
                 if c.timed_out or c.returncode != 0:
                     why = "compiler timed out" if c.timed_out else c.output[-1500:]
                     return Verdict(False, "compile_error", c.duration_s, why)
@@ -195,10 +236,23 @@ class CompiledExecutor:
             try:
                 os.write(w, token.encode())
                 os.close(w)
+                # Java and C# read the token through /proc/self/fd/N, which reopens the pipe: the sandbox's
+                # uid needs permission on it (nothing else can reach this descriptor).
+                os.fchmod(r, 0o444)
                 result = ws.exec(self.lang.run_argv(r), limits=self.run_limits, pass_fds=(r,))
             finally:
                 os.close(r)
         return classify(result, token, self.run_limits.cpu_limit(), python=False)
+
+    def _compile_command(self, program: str) -> tuple[list[str], dict[str, str]]:
+        argv = list(self.lang.compile)
+        if self.lang.name == "cpp" and self.use_pch and pch.qualifies(program):
+            root = pch.pch_dir(tuple(CPP_FLAGS))
+            if root is not None:
+                # -include before everything: the program's own #include lines then hit their guards.
+                return argv[:1] + ["-include", f"{pch.MOUNT}/jacode_pch.h", "-Winvalid-pch"] + argv[1:], \
+                    {str(root): pch.MOUNT}
+        return argv, {}
 
     def close(self) -> None:
         pass
@@ -224,27 +278,32 @@ def run_many(
     skip: Iterable[int] = (),
     warm: bool | None = None,
     language: str = "python",
+    runner: Callable[[int, str], Verdict] | None = None,
+    keys: list[str] | None = None,
 ) -> dict[int, Verdict]:
     """Run programs[i] for every i not in skip; identical programs run once when dedup is on.
 
     on_result is called (from worker threads, serialised by a lock) as each index gets its verdict, so the
-    caller can append it to disk immediately.
+    caller can append it to disk immediately. `runner(i, program)` replaces the language executor (the judge
+    uses it); `keys` then says which programs are the same job for deduplication.
     """
     skip = set(skip)
     groups: dict[str, list[int]] = {}
     for i, prog in enumerate(programs):
         if i in skip:
             continue
-        key = program_key(language + "\0" + prog, sandbox.limits) if dedup else str(i)
+        ident = keys[i] if keys is not None else language + "\0" + prog
+        key = program_key(ident, sandbox.limits) if dedup else str(i)
         groups.setdefault(key, []).append(i)
     verdicts: dict[int, Verdict] = {}
     lock = threading.Lock()
 
-    executor = make_executor(sandbox, language, warm=warm)
+    executor = make_executor(sandbox, language, warm=warm) if runner is None else None
 
     def work(indices: list[int]) -> None:
         try:
-            verdict = executor.run(programs[indices[0]])
+            i = indices[0]
+            verdict = runner(i, programs[i]) if runner is not None else executor.run(programs[i])
         except Exception as e:  # noqa: BLE001 - a harness failure is this sample's verdict, not a crash
             verdict = Verdict(False, "sandbox_error", 0.0, f"{type(e).__name__}: {e}")
         with lock:
@@ -255,8 +314,11 @@ def run_many(
 
     # Longest-first is unknown up front; submission order keeps results roughly in input order.
     try:
+        if hasattr(executor, "prepare"):
+            executor.prepare([programs[idx[0]] for idx in groups.values()], workers)
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             list(pool.map(work, groups.values()))
     finally:
-        executor.close()
+        if executor is not None:
+            executor.close()
     return verdicts

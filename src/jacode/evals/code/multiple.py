@@ -10,6 +10,7 @@ recognise and refuse it (see jacode.data_policy).
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,12 @@ def japanese_description(jhumaneval_prompt: str, entry_point: str) -> list[str]:
     doc = None
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef) and node.name == entry_point:
-            doc = ast.get_docstring(node, clean=True)
+            # Usually the docstring; HumanEval/115 puts `import math` first, so take the first string.
+            for stmt in node.body:
+                if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
+                        and isinstance(stmt.value.value, str):
+                    doc = inspect.cleandoc(stmt.value.value)
+                    break
     if not doc:
         raise JacodeError(f"JHumanEval: {entry_point} has no docstring")
     lines = []

@@ -13,6 +13,7 @@ rlimits in a new session and kills its process group afterwards, and says loudly
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import select
@@ -71,6 +72,7 @@ class RunResult:
     output_truncated: bool  # hit the file-size limit
     backend: str
     extra: dict = field(default_factory=dict)
+    output_path: Path | None = None  # the whole output; exists only while its workspace is open
 
     @property
     def signal(self) -> int | None:
@@ -200,29 +202,50 @@ class Sandbox:
             cmd += ["--setenv", k, v]
         return cmd + ["--", *_drop_privileges()]
 
-    def _execute(self, cmd, work: Path, out_path: Path, pass_fds, popen_env, lim: Limits) -> RunResult:
+    def _execute(self, cmd, work: Path, out_path: Path, pass_fds, popen_env, lim: Limits,
+                 stdin: Path | None = None, merge_stderr: bool = True) -> RunResult:
         start = time.perf_counter()
-        with open(out_path, "w+b") as out:
-            proc = subprocess.Popen(
-                cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=work,
-                pass_fds=pass_fds, env=popen_env, start_new_session=True,
-            )
-            timed_out = False
-            try:
-                rc = _wait(proc, lim.timeout_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                _kill_group(proc.pid)
-                rc = proc.wait()
-            if self.backend == "none":
-                _kill_group(proc.pid)  # daemonized leftovers of the unsafe backend
-            duration = time.perf_counter() - start
-            size = out.seek(0, os.SEEK_END)
-            out.seek(max(0, size - lim.output_tail))
-            tail = out.read().decode("utf-8", errors="replace")
+        err_path = out_path.with_name(out_path.name + ".err")
+        info_r = info_w = -1
+        if self.backend == "bwrap":
+            # bwrap reports the PID of the namespace's init on this pipe; see the timeout path below.
+            info_r, info_w = os.pipe()
+            cmd = [cmd[0], "--info-fd", str(info_w), *cmd[1:]]
+            pass_fds = (*pass_fds, info_w)
+        try:
+            with open(out_path, "w+b") as out, open(stdin or os.devnull, "rb") as inp, \
+                    (open(os.devnull, "wb") if merge_stderr else open(err_path, "wb")) as err:
+                proc = subprocess.Popen(
+                    cmd, stdin=inp, stdout=out, stderr=subprocess.STDOUT if merge_stderr else err, cwd=work,
+                    pass_fds=pass_fds, env=popen_env, start_new_session=True,
+                )
+                if info_w >= 0:
+                    os.close(info_w)
+                    info_w = -1
+                timed_out = False
+                try:
+                    rc = _wait(proc, lim.timeout_s)
+                except subprocess.TimeoutExpired:
+                    timed_out = True
+                    init_pid = _read_child_pid(info_r)
+                    _kill_group(proc.pid)
+                    rc = proc.wait()
+                    # Killing bwrap kills the namespace's init (die-with-parent), and the kernel then kills
+                    # everything in the namespace; wait for that, so nothing outlives this call.
+                    _wait_gone(init_pid)
+                if self.backend == "none":
+                    _kill_group(proc.pid)  # daemonized leftovers of the unsafe backend
+                duration = time.perf_counter() - start
+                size = out.seek(0, os.SEEK_END)
+                out.seek(max(0, size - lim.output_tail))
+                tail = out.read().decode("utf-8", errors="replace")
+        finally:
+            for fd in (info_r, info_w):
+                if fd >= 0:
+                    os.close(fd)
         return RunResult(
             returncode=rc, timed_out=timed_out, duration_s=duration, output=tail,
-            output_truncated=size >= lim.fsize_mb * 2**20, backend=self.backend,
+            output_truncated=size >= lim.fsize_mb * 2**20, backend=self.backend, output_path=out_path,
         )
 
 
@@ -234,7 +257,10 @@ class Workspace:
         self._n = 0
 
     def exec(self, argv: list[str], *, limits: Limits | None = None, pass_fds: tuple[int, ...] = (),
-             env: dict[str, str] | None = None, ro_binds: dict[str, str] | None = None) -> RunResult:
+             env: dict[str, str] | None = None, ro_binds: dict[str, str] | None = None,
+             stdin: Path | None = None, merge_stderr: bool = True) -> RunResult:
+        """Run argv in this workspace. stdin: a host file to read (default: empty). With merge_stderr off,
+        stderr goes to a separate file (`output_path` + ".err"), so that stdout can be judged alone."""
         sb, lim = self.sandbox, limits or self.sandbox.limits
         self._n += 1
         out_path = self.run_dir / f"output-{self._n}"
@@ -248,7 +274,7 @@ class Workspace:
         else:
             cmd = lim.prlimit() + [_unsafe_path(a, self.work, binds) for a in argv]
             popen_env = {k: _unsafe_path(v, self.work, binds) for k, v in base_env.items()}
-        return sb._execute(cmd, self.work, out_path, pass_fds, popen_env, lim)
+        return sb._execute(cmd, self.work, out_path, pass_fds, popen_env, lim, stdin, merge_stderr)
 
 
 def _unsafe_path(arg: str, work: Path, binds: dict[str, str]) -> str:
@@ -273,6 +299,34 @@ def _wait(proc: subprocess.Popen, timeout: float) -> int:
     finally:
         os.close(pidfd)
     return proc.wait()
+
+
+def _read_child_pid(fd: int) -> int | None:
+    if fd < 0:
+        return None
+    ready, _, _ = select.select([fd], [], [], 1.0)
+    if not ready:
+        return None
+    try:
+        return int(json.loads(os.read(fd, 4096).decode().split("}")[0] + "}")["child-pid"])
+    except (ValueError, KeyError, OSError):
+        return None
+
+
+def _wait_gone(pid: int | None, timeout: float = 10.0) -> None:
+    """Wait until a process (not our child) has exited, via a pidfd."""
+    if pid is None:
+        return
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (ProcessLookupError, OSError):
+        return  # already gone
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        poller.poll(timeout * 1000)
+    finally:
+        os.close(pidfd)
 
 
 def _kill_group(pid: int) -> None:

@@ -1,0 +1,83 @@
+"""Fill-in-the-middle benchmarks built from HumanEval's canonical solutions.
+
+- humaneval-fim-single-line: every non-blank line of every canonical solution is masked in turn.
+- humaneval-fim-multi-line: every span of 2 to 4 consecutive lines starting on a non-blank line.
+The model sees prefix (prompt + lines before) and suffix (lines after) in its FIM format and writes the
+middle; the reassembled function is executed against HumanEval's tests. The termination rate (share of
+generations that ended with the end token before the budget) is reported by `jacode eval score`: a model
+that learned chat after FIM may never stop in FIM mode, which this number shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jacode.errors import JacodeError
+from jacode.evals.code.humaneval import load_humaneval
+
+
+@dataclass(frozen=True)
+class FimFormat:
+    """Sentinels and order. Defaults are StarCoder's; Code Llama uses "<PRE>", "<SUF>", "<MID>"."""
+
+    prefix: str = "<fim_prefix>"
+    suffix: str = "<fim_suffix>"
+    middle: str = "<fim_middle>"
+    order: str = "psm"  # psm: prefix, suffix, middle | spm: suffix first, then prefix
+
+    def __post_init__(self) -> None:
+        if self.order not in ("psm", "spm"):
+            raise JacodeError(f"FIM order must be psm or spm, not {self.order!r}")
+
+    def prompt(self, prefix: str, suffix: str) -> str:
+        if self.order == "psm":
+            return f"{self.prefix}{prefix}{self.suffix}{suffix}{self.middle}"
+        # SPM as in the FIM paper / StarCoder: suffix first; the prefix continues right before the middle.
+        return f"{self.prefix}{self.suffix}{suffix}{self.middle}{prefix}"
+
+
+def parse_fim_tokens(spec: str | None) -> tuple[str, str, str] | None:
+    if not spec:
+        return None
+    parts = spec.split(",")
+    if len(parts) != 3 or not all(parts):
+        raise JacodeError(f"--fim-tokens needs three comma-separated sentinels PREFIX,SUFFIX,MIDDLE, not {spec!r}")
+    return parts[0], parts[1], parts[2]
+
+
+def _spans(n_lines: int, lines: list[str], multi: bool) -> list[tuple[int, int]]:
+    spans = []
+    for start in range(n_lines):
+        if not lines[start].strip():
+            continue
+        lengths = range(2, 5) if multi else (1,)
+        for length in lengths:
+            if start + length <= n_lines:
+                spans.append((start, start + length))
+    return spans
+
+
+def build_tasks(multi: bool, data: str | None) -> list[dict[str, Any]]:
+    tasks = []
+    for p in load_humaneval(data):
+        lines = p["canonical_solution"].splitlines(keepends=True)
+        for start, end in _spans(len(lines), lines, multi):
+            prefix = p["prompt"] + "".join(lines[:start])
+            middle = "".join(lines[start:end])
+            suffix = "".join(lines[end:])
+            tasks.append({
+                "task_id": f"{p['task_id']}/L{start}-{end}", "prefix": prefix, "suffix": suffix,
+                "canonical_solution": middle, "tests": p["tests"], "entry_point": p["entry_point"],
+                "prompt": prefix, "language": "python",
+            })
+    return tasks
+
+
+def build_program(task: dict[str, Any], completion: str) -> str:
+    # A masked span ends with a newline; a generated one that does not is given one, else the next line
+    # would be glued onto it.
+    middle = completion if completion.endswith("\n") or not task["canonical_solution"].endswith("\n") \
+        else completion + "\n"
+    return (task["prefix"] + middle + task["suffix"] + "\n" + task["tests"] + "\n"
+            + f"check({task['entry_point']})\n")

