@@ -77,7 +77,7 @@ def test_every_verdict(tmp_path):
         assert v.status == want, (want, v)
         assert v.passed == (want == "AC")
     wa_case = judge_program(sb, p, "python", "print(6)\n")  # right on two cases, wrong on one
-    assert wa_case.status == "WA" and [c["verdict"] for c in wa_case.extra["cases"]] == ["AC", "WA", "AC"]
+    assert wa_case.status == "WA" and [c["verdict"] for c in wa_case.extra["cases"]] == ["AC", "AC", "WA"]
     cpp_ce = judge_program(sb, p, "cpp", "int main() { return undefined_name; }\n")
     assert cpp_ce.status == "CE"
     cpp_ac = judge_program(sb, p, "cpp", "#include <iostream>\nint main(){long n,s=0,x;std::cin>>n;"
