@@ -193,3 +193,47 @@ def test_cs_reference_equality_fix(bench_data):
                                                        if not verdicts[i].passed]
     assert not any(verdicts[n + i].passed for i in range(n)), "the unfixed tests should fail: defect gone?"
     assert all(any("issue 71" in f for f in problems[r["name"]]["harness_fixes"]) for r in refs)
+
+
+def test_cli_check_and_execute_multiple(bench_data, tmp_path):
+    from typer.testing import CliRunner
+
+    from jacode.cli import app
+    from jacode.io import write_jsonl
+
+    runner = CliRunner()
+    data = str(bench_data / "multipl-e")
+    r = runner.invoke(app, ["eval", "check", "--benchmark", "multiple-cs", "--data", data], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "harness fixes applied to 158 problem(s)" in r.output and "issue 71" in r.output
+    refs = references("js")[:3]
+    samples = tmp_path / "s.jsonl"
+    # Samples as another harness writes them: MultiPL-E name + the text that follows the prompt.
+    write_jsonl(samples, [{"task_id": x["name"], "completion": x["completion"]} for x in refs]
+                + [{"task_id": refs[0]["name"], "completion": refs[0]["wrong_completion"]}])
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["eval", "execute", "--benchmark", "multiple-js", "--data", data, "--samples", str(samples),
+                            "--out", str(out)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert [x["passed"] for x in read_jsonl(out / "results.jsonl")] == [True, True, True, False]
+
+
+def test_mbpp_loads(bench_data):
+    for lang, n in (("cpp", 398), ("cs", 387), ("java", 387), ("js", 399)):
+        problems = load_problems(get_benchmark(f"mbpp-{lang}"), str(bench_data / "multipl-e"))
+        assert len(problems) == n and all(t.startswith("mbpp_") for t in problems)
+
+
+def test_chat_answer_to_multiple_completion(bench_data):
+    from jacode.evals.code.multiple import completion_from_chat
+
+    bench = get_benchmark("multiple-cpp")
+    problems = load_problems(bench, str(bench_data / "multipl-e"))
+    ref = references("cpp")[0]
+    problem = problems[ref["name"]]
+    signature = problem["prompt"].rstrip("\n").split("\n")[-1]
+    answer = (f"以下が実装です。\n```cpp\n#include <vector>\n{signature}\n{ref['completion']}\n}}\n```\n"
+              "説明は省略します。")
+    completion = completion_from_chat(problem, answer)
+    v = make_executor(Sandbox(Limits(timeout_s=20)), "cpp").run(bench.build_program(problem, completion))
+    assert v.passed, (completion, v)

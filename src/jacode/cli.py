@@ -232,6 +232,13 @@ def eval_check(
 
     passed, total, failures = check(_exec_config(benchmark, data, workers, timeout, 4096, False, sandbox))
     typer.echo(f"{benchmark}: {passed}/{total} reference solutions pass")
+    from jacode.evals.registry import get_benchmark, load_problems
+
+    fixed = {t: p["harness_fixes"] for t, p in load_problems(get_benchmark(benchmark), data).items()
+             if p.get("harness_fixes")}
+    if fixed:
+        kinds = sorted({f for fs in fixed.values() for f in fs})
+        typer.echo(f"harness fixes applied to {len(fixed)} problem(s): " + "; ".join(kinds))
     for f in failures[:20]:
         typer.echo(f"  FAIL {f['task_id']}: {f['status']} {f['detail'][:200]}")
     raise typer.Exit(0 if passed == total else 1)
