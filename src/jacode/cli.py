@@ -17,8 +17,10 @@ app = typer.Typer(help="jacode: build and evaluate Japanese x software-developme
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 eval_app = typer.Typer(help="Evaluate models: generate, execute in the sandbox, score.", no_args_is_help=True)
 model_app = typer.Typer(help="Create models (random weights from a config).", no_args_is_help=True)
+tokenizer_app = typer.Typer(help="Train the Japanese + code tokenizer.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 app.add_typer(model_app, name="model")
+app.add_typer(tokenizer_app, name="tokenizer")
 
 
 def friendly(fn):
@@ -309,6 +311,29 @@ def model_init(
     from jacode.models.init import init_model
 
     typer.echo(f"model: {init_model(out, size, seed=seed, tokenizer=tokenizer)}")
+
+
+@tokenizer_app.command("train")
+@friendly
+def tokenizer_train(
+    inputs: list[str] = typer.Argument(..., help="JSONL(.gz) files with a text field, or directories of files."),
+    out: Path = typer.Option(..., "--out", "-o"),
+    vocab_size: int = typer.Option(32000, "--vocab-size"),
+    model_type: str = typer.Option("unigram", "--model-type", help="unigram or bpe."),
+    no_mecab: bool = typer.Option(False, "--no-mecab", help="Do not pre-segment Japanese with MeCab."),
+    max_documents: Optional[int] = typer.Option(None, "--max-documents"),
+    text_field: str = typer.Option("text", "--text-field"),
+):
+    """SentencePiece on MeCab-segmented Japanese + English + code, exported for transformers."""
+    from jacode.tokenizer.train import TokenizerConfig, train_tokenizer
+
+    report = train_tokenizer(TokenizerConfig(inputs=inputs, vocab_size=vocab_size, model_type=model_type,
+                                             mecab=not no_mecab, max_documents=max_documents,
+                                             text_field=text_field), out)
+    typer.echo(f"tokenizer: {out} ({report['vocab_size']} tokens)")
+    for kind, value in report["fertility_chars_per_token"].items():
+        shown = f"{value:.3f} chars/token" if value else "(no held-out text)"
+        typer.echo(f"  fertility {kind:<5} {shown}")
 
 
 @app.command("doctor")

@@ -1,0 +1,1 @@
+"""Japanese + code tokenizer: SentencePiece trained on MeCab-segmented Japanese, exported for transformers."""
