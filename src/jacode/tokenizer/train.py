@@ -129,8 +129,7 @@ def train_tokenizer(cfg: TokenizerConfig, out: str | Path) -> dict:
             allow_whitespace_only_pieces=True, split_by_whitespace=True, pretokenization_delimiter=DELIMITER,
             user_defined_symbols=user_symbols, unk_id=0, bos_id=1, eos_id=2, pad_id=3,
             unk_piece=st.UNK, bos_piece=st.BOS, eos_piece=st.EOS, pad_piece=st.PAD,
-            max_sentence_length=cfg.max_chars_per_document * 4, random_seed=cfg.seed, minloglevel=2,
-            hard_vocab_limit=False, train_extremely_large_corpus=False,
+            max_sentence_length=cfg.max_chars_per_document * 4, minloglevel=2, hard_vocab_limit=False,
         )
     except RuntimeError as e:
         raise JacodeError(f"SentencePiece training failed: {e}") from e
