@@ -68,8 +68,17 @@ class ScriptedServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real servers do; every response has a length
+
             def log_message(self, *args):
                 pass
+
+            def _send(self, code: int, data: bytes) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -89,14 +98,10 @@ class ScriptedServer:
             def _respond(self, action, body):
                 kind = action[0]
                 if kind == "status":
-                    self.send_response(action[1])
-                    self.end_headers()
-                    self.wfile.write(b'{"error": "scripted"}')
+                    self._send(action[1], b'{"error": "scripted"}')
                     return
                 if kind == "garbage":
-                    self.send_response(200)
-                    self.end_headers()
-                    self.wfile.write(b"not json")
+                    self._send(200, b"not json")
                     return
                 if kind == "sleep":
                     time.sleep(action[1])
@@ -107,13 +112,9 @@ class ScriptedServer:
                                 "finish_reason": "stop"} for i in range(n)]
                 else:
                     choices = [{"index": i, "text": text, "finish_reason": "stop"} for i in range(n)]
-                data = json.dumps({"choices": choices}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self._send(200, json.dumps({"choices": choices}).encode())
 
+        ThreadingHTTPServer.request_queue_size = 128  # the default backlog (5) resets connections under load
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"

@@ -129,7 +129,8 @@ def test_openai_timeout_is_retried():
 def test_openai_concurrency_is_bounded_and_used():
     server = ScriptedServer(default=("ok", "a"), delay=0.5)
     try:
-        eng = make_engine("openai", endpoint=server.url, model_name="m", concurrency=4)
+        # No retries here: a retried request could overlap its first attempt and blur the bound.
+        eng = make_engine("openai", endpoint=server.url, model_name="m", concurrency=4, max_retries=0)
         start = time.time()
         out = eng.generate([Request(prompt=str(i)) for i in range(12)], SamplingParams())
         elapsed = time.time() - start

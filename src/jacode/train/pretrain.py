@@ -1,0 +1,188 @@
+"""`jacode train pretrain`: (continual) pretraining of a causal LM with FIM and packing, on accelerate.
+
+A readable loop rather than a Trainer subclass (torchtune-style): stream -> batch -> forward -> backward ->
+step, with accelerate providing devices, DDP/DeepSpeed/FSDP (`accelerate launch -m jacode train pretrain ...`)
+and checkpoint state. Each checkpoint is a normal Hugging Face model directory (evaluated as it is) plus the
+optimizer, scheduler, RNG and *data stream* state, so a resumed run continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from jacode.errors import JacodeError
+from jacode.io import JsonlAppender, write_json
+from jacode.train.fim import FimConfig
+from jacode.train.packing import PackedStream, block_causal_mask, data_files, position_ids_for
+
+
+@dataclass
+class PretrainConfig:
+    model: str
+    data: list[str]
+    tokenizer: str | None = None  # default: the model directory's tokenizer
+    seq_len: int = 512
+    batch_size: int = 8  # sequences per device per micro-step
+    grad_accum: int = 1
+    max_steps: int = 1000
+    lr: float = 3e-4
+    min_lr_ratio: float = 0.1
+    warmup_steps: int = 50
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    fim_rate: float = 0.5
+    fim_spm_rate: float = 0.5
+    cross_document_attention: bool = True  # False: block-diagonal mask, positions restart per document
+    save_every: int = 200
+    keep_checkpoints: int = 3
+    log_every: int = 10
+    seed: int = 0
+    report_to: str = "none"  # none | tensorboard | wandb
+    text_field: str = "text"
+    dtype: str = "float32"  # float32 | bfloat16
+    extra: dict = field(default_factory=dict)
+
+
+def lr_lambda(cfg: PretrainConfig):
+    def f(step: int) -> float:
+        if step < cfg.warmup_steps:
+            return (step + 1) / max(1, cfg.warmup_steps)
+        progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
+        return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return f
+
+
+def latest_checkpoint(out: Path) -> Path | None:
+    ckpts = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    done = [c for c in ckpts if (c / "trainer_state.json").exists()]
+    return done[-1] if done else None
+
+
+def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None) -> Path:
+    import torch
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from jacode.engines.transformers import check_model_dir
+
+    out = Path(out)
+    check_model_dir(cfg.model)
+    files = data_files(cfg.data)
+    tokenizer = AutoTokenizer.from_pretrained(cfg.tokenizer or cfg.model)
+    fim = FimConfig(cfg.fim_rate, cfg.fim_spm_rate) if cfg.fim_rate > 0 else None
+    stream = PackedStream(files, tokenizer, cfg.seq_len, fim=fim, text_field=cfg.text_field, seed=cfg.seed)
+
+    accelerator = Accelerator(gradient_accumulation_steps=cfg.grad_accum,
+                              log_with=None if cfg.report_to == "none" else cfg.report_to, project_dir=str(out))
+    set_seed(cfg.seed)
+    model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=getattr(torch, cfg.dtype))
+    if len(tokenizer) > model.get_input_embeddings().num_embeddings:
+        raise JacodeError(f"tokenizer has {len(tokenizer)} tokens, the model's embedding only "
+                          f"{model.get_input_embeddings().num_embeddings}; use a matching tokenizer")
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg))
+    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+
+    step = 0
+    out.mkdir(parents=True, exist_ok=True)
+    resume = latest_checkpoint(out)
+    if resume is not None:
+        accelerator.load_state(str(resume / "accelerate"))
+        state = json.loads((resume / "trainer_state.json").read_text())
+        stream.load_state_dict(state["stream"])
+        step = state["step"]
+        accelerator.print(f"resuming from {resume} at step {step}")
+    elif accelerator.is_main_process:
+        write_json(out / "pretrain_config.json", asdict(cfg))
+    if cfg.report_to != "none":
+        accelerator.init_trackers("jacode-pretrain", config=asdict(cfg))
+
+    rank, world = accelerator.process_index, accelerator.num_processes
+    sequences = iter(stream)
+    metrics = JsonlAppender(out / "metrics.jsonl") if accelerator.is_main_process else None
+    bar = tqdm(total=cfg.max_steps, initial=step, desc="pretrain", disable=not accelerator.is_local_main_process)
+    tokens_seen, t0, loss_acc, n_acc = 0, time.perf_counter(), 0.0, 0
+    model.train()
+    while step < cfg.max_steps:
+        # Every process walks the same stream and keeps its own share of the sequences.
+        batch = []
+        while len(batch) < cfg.batch_size:
+            for i in range(world):
+                try:
+                    seq = next(sequences)
+                except StopIteration:
+                    raise JacodeError("the training data ran out (it is looped: is it empty?)") from None
+                if i == rank:
+                    batch.append(seq)
+        input_ids = torch.tensor([b["input_ids"] for b in batch], device=accelerator.device)
+        kwargs = {}
+        if not cfg.cross_document_attention:
+            starts = [b["doc_starts"] for b in batch]
+            kwargs["attention_mask"] = block_causal_mask(starts, cfg.seq_len).to(accelerator.device,
+                                                                                 getattr(torch, cfg.dtype))
+            kwargs["position_ids"] = position_ids_for(starts, cfg.seq_len).to(accelerator.device)
+        with accelerator.accumulate(model):
+            loss = model(input_ids=input_ids, labels=input_ids, **kwargs).loss
+            accelerator.backward(loss)
+            if accelerator.sync_gradients and cfg.grad_clip:
+                accelerator.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+        tokens_seen += input_ids.numel() * world
+        loss_acc += loss.item()
+        n_acc += 1
+        if not accelerator.sync_gradients:
+            continue
+        step += 1
+        bar.update(1)
+        if step % cfg.log_every == 0 or step == cfg.max_steps:
+            elapsed = time.perf_counter() - t0
+            row = {"step": step, "loss": loss_acc / n_acc, "lr": scheduler.get_last_lr()[0],
+                   "tokens_per_s": tokens_seen / elapsed, "tokens": tokens_seen}
+            bar.set_postfix(loss=f"{row['loss']:.3f}", tok_s=f"{row['tokens_per_s']:.0f}")
+            if metrics:
+                metrics.write(row)
+            accelerator.log(row, step=step)
+            tokens_seen, t0, loss_acc, n_acc = 0, time.perf_counter(), 0.0, 0
+        if step % cfg.save_every == 0 or step == cfg.max_steps:
+            save_checkpoint(accelerator, model, tokenizer, stream, out, step, cfg)
+        if stop_after is not None and step >= stop_after:
+            break
+    bar.close()
+    if metrics:
+        metrics.close()
+    accelerator.end_training()
+    final = out / "final"
+    if step >= cfg.max_steps and accelerator.is_main_process:
+        last = out / f"checkpoint-{step}"
+        shutil.rmtree(final, ignore_errors=True)
+        shutil.copytree(last, final, ignore=shutil.ignore_patterns("accelerate", "trainer_state.json"))
+    return final
+
+
+def save_checkpoint(accelerator, model, tokenizer, stream, out: Path, step: int, cfg: PretrainConfig) -> None:
+    ckpt = out / f"checkpoint-{step}"
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(ckpt / "accelerate"))
+    if accelerator.is_main_process:
+        accelerator.unwrap_model(model).save_pretrained(ckpt, safe_serialization=True)
+        tokenizer.save_pretrained(ckpt)
+        # Written last: a checkpoint without it is incomplete and ignored on resume.
+        write_json(ckpt / "trainer_state.json", {"step": step, "stream": stream.state_dict()})
+        old = sorted(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))[:-cfg.keep_checkpoints]
+        for p in old:
+            shutil.rmtree(p, ignore_errors=True)
+    accelerator.wait_for_everyone()
