@@ -18,9 +18,11 @@ app = typer.Typer(help="jacode: build and evaluate Japanese x software-developme
 eval_app = typer.Typer(help="Evaluate models: generate, execute in the sandbox, score.", no_args_is_help=True)
 model_app = typer.Typer(help="Create models (random weights from a config).", no_args_is_help=True)
 tokenizer_app = typer.Typer(help="Train the Japanese + code tokenizer.", no_args_is_help=True)
+train_app = typer.Typer(help="Train models: continual pretraining with FIM and packing.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 app.add_typer(model_app, name="model")
 app.add_typer(tokenizer_app, name="tokenizer")
+app.add_typer(train_app, name="train")
 
 
 def friendly(fn):
@@ -334,6 +336,39 @@ def tokenizer_train(
     for kind, value in report["fertility_chars_per_token"].items():
         shown = f"{value:.3f} chars/token" if value else "(no held-out text)"
         typer.echo(f"  fertility {kind:<5} {shown}")
+
+
+@train_app.command("pretrain")
+@friendly
+def train_pretrain(
+    model: str = typer.Option(..., "--model", help="HF model directory (e.g. from `jacode model init`)."),
+    data: list[str] = typer.Option(..., "--data", help="JSONL(.gz)/Parquet files or directories (repeatable)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Checkpoints, metrics and the final model."),
+    tokenizer: Optional[str] = typer.Option(None, "--tokenizer"),
+    seq_len: int = typer.Option(512, "--seq-len"),
+    batch_size: int = typer.Option(8, "--batch-size", help="Sequences per device per micro-step."),
+    grad_accum: int = typer.Option(1, "--grad-accum"),
+    max_steps: int = typer.Option(1000, "--max-steps"),
+    lr: float = typer.Option(3e-4, "--lr"),
+    warmup_steps: int = typer.Option(50, "--warmup-steps"),
+    fim_rate: float = typer.Option(0.5, "--fim-rate"),
+    fim_spm_rate: float = typer.Option(0.5, "--fim-spm-rate"),
+    no_cross_doc: bool = typer.Option(False, "--no-cross-document-attention",
+                                      help="Block-diagonal attention: packed documents do not see each other."),
+    save_every: int = typer.Option(200, "--save-every"),
+    log_every: int = typer.Option(10, "--log-every"),
+    seed: int = typer.Option(0, "--seed"),
+    report_to: str = typer.Option("none", "--report-to", help="none, tensorboard or wandb."),
+    dtype: str = typer.Option("float32", "--dtype", help="float32 or bfloat16."),
+):
+    """Continual pretraining: FIM per document, packing, resumable (re-run the same command to resume)."""
+    from jacode.train.pretrain import PretrainConfig, pretrain
+
+    cfg = PretrainConfig(model=model, data=data, tokenizer=tokenizer, seq_len=seq_len, batch_size=batch_size,
+                         grad_accum=grad_accum, max_steps=max_steps, lr=lr, warmup_steps=warmup_steps,
+                         fim_rate=fim_rate, fim_spm_rate=fim_spm_rate, cross_document_attention=not no_cross_doc,
+                         save_every=save_every, log_every=log_every, seed=seed, report_to=report_to, dtype=dtype)
+    typer.echo(f"model: {pretrain(cfg, out)}")
 
 
 @app.command("doctor")
