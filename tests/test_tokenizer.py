@@ -116,3 +116,12 @@ def test_bpe_variant(tmp_path):
     assert report["vocab_size"] >= 1000
     for text in ["def f(x):\n    return x + 1\n", "日本語の文章を書きます。"]:
         assert roundtrip(tok, text)
+
+
+def test_space_as_byte_fallback_decodes(tmp_path):
+    """A vocabulary too small to hold the space piece still decodes spaces (byte fallback of U+2581)."""
+    train_tokenizer(TokenizerConfig(inputs=[str(DATA / "ja_corpus.jsonl")], vocab_size=600), tmp_path / "t")
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tmp_path / "t")
+    assert roundtrip(tok, "def add(a, b):\n    return a + b")

@@ -18,7 +18,7 @@ app = typer.Typer(help="jacode: build and evaluate Japanese x software-developme
 eval_app = typer.Typer(help="Evaluate models: generate, execute in the sandbox, score.", no_args_is_help=True)
 model_app = typer.Typer(help="Create models (random weights from a config).", no_args_is_help=True)
 tokenizer_app = typer.Typer(help="Train the Japanese + code tokenizer.", no_args_is_help=True)
-train_app = typer.Typer(help="Train models: continual pretraining with FIM and packing.", no_args_is_help=True)
+train_app = typer.Typer(help="Train models: pretraining with FIM and packing, SFT, DPO.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 app.add_typer(model_app, name="model")
 app.add_typer(tokenizer_app, name="tokenizer")
@@ -369,6 +369,72 @@ def train_pretrain(
                          fim_rate=fim_rate, fim_spm_rate=fim_spm_rate, cross_document_attention=not no_cross_doc,
                          save_every=save_every, log_every=log_every, seed=seed, report_to=report_to, dtype=dtype)
     typer.echo(f"model: {pretrain(cfg, out)}")
+
+
+LoraOpt = typer.Option(False, "--lora", help="Train LoRA adapters (PEFT) instead of all weights.")
+MergeOpt = typer.Option(False, "--merge-lora", help="With --lora: write a full model with the adapters merged.")
+TargetsOpt = typer.Option("q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj", "--lora-targets")
+
+
+@train_app.command("sft")
+@friendly
+def train_sft(
+    model: str = typer.Option(..., "--model"),
+    data: list[str] = typer.Option(..., "--data", help="JSONL with 'messages' (TRL conversational format)."),
+    out: Path = typer.Option(..., "--out", "-o"),
+    lora: bool = LoraOpt,
+    merge_lora: bool = MergeOpt,
+    lora_targets: str = TargetsOpt,
+    lora_r: int = typer.Option(16, "--lora-r"),
+    max_length: int = typer.Option(1024, "--max-length"),
+    no_packing: bool = typer.Option(False, "--no-packing"),
+    fim_data: list[str] = typer.Option([], "--fim-data", help="JSONL 'text' documents for FIM samples."),
+    fim_ratio: float = typer.Option(0.0, "--fim-ratio", help="FIM samples per chat sample."),
+    epochs: float = typer.Option(1.0, "--epochs"),
+    max_steps: int = typer.Option(-1, "--max-steps"),
+    lr: Optional[float] = typer.Option(None, "--lr"),
+    batch_size: int = typer.Option(4, "--batch-size"),
+    grad_accum: int = typer.Option(1, "--grad-accum"),
+    seed: int = typer.Option(0, "--seed"),
+    report_to: str = typer.Option("none", "--report-to"),
+):
+    """Supervised fine-tuning (TRL), full or LoRA, loss on assistant tokens only."""
+    from jacode.train.sft import SFTRunConfig, sft
+
+    cfg = SFTRunConfig(model=model, data=data, lora=lora, merge_lora=merge_lora, lora_targets=lora_targets.split(","),
+                       lora_r=lora_r, max_length=max_length, packing=not no_packing, fim_data=fim_data,
+                       fim_ratio=fim_ratio, epochs=epochs, max_steps=max_steps, lr=lr, batch_size=batch_size,
+                       grad_accum=grad_accum, seed=seed, report_to=report_to)
+    typer.echo(f"model: {sft(cfg, out)}")
+
+
+@train_app.command("dpo")
+@friendly
+def train_dpo(
+    model: str = typer.Option(..., "--model"),
+    data: list[str] = typer.Option(..., "--data", help="JSONL with prompt, chosen, rejected (TRL format)."),
+    out: Path = typer.Option(..., "--out", "-o"),
+    beta: float = typer.Option(0.1, "--beta"),
+    loss_type: str = typer.Option("sigmoid", "--loss-type", help="TRL loss type: sigmoid (DPO), ipo, hinge, ..."),
+    lora: bool = LoraOpt,
+    merge_lora: bool = MergeOpt,
+    lora_targets: str = TargetsOpt,
+    precompute_ref: bool = typer.Option(False, "--precompute-ref-log-probs"),
+    max_length: int = typer.Option(1024, "--max-length"),
+    epochs: float = typer.Option(1.0, "--epochs"),
+    max_steps: int = typer.Option(-1, "--max-steps"),
+    lr: Optional[float] = typer.Option(None, "--lr"),
+    batch_size: int = typer.Option(2, "--batch-size"),
+    seed: int = typer.Option(0, "--seed"),
+):
+    """Direct preference optimization (TRL), full or LoRA."""
+    from jacode.train.dpo import DPORunConfig, dpo
+
+    cfg = DPORunConfig(model=model, data=data, beta=beta, loss_type=loss_type, lora=lora, merge_lora=merge_lora,
+                       lora_targets=tuple(lora_targets.split(",")), precompute_ref_log_probs=precompute_ref,
+                       max_length=max_length, epochs=epochs, max_steps=max_steps, lr=lr, batch_size=batch_size,
+                       seed=seed)
+    typer.echo(f"model: {dpo(cfg, out)}")
 
 
 @app.command("doctor")

@@ -75,6 +75,10 @@ def init_model(out: str | Path, size: str = "tiny", *, seed: int = 0, vocab_size
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config)
     model.generation_config.pad_token_id = tok.pad_token_id
+    end_of_turn = tok.convert_tokens_to_ids("<|end|>")
+    if end_of_turn not in (None, tok.unk_token_id):
+        # Chat turns end with <|end|>: generation stops there as well as at EOS.
+        model.generation_config.eos_token_id = [tok.eos_token_id, end_of_turn]
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tok.save_pretrained(out)

@@ -163,7 +163,8 @@ def export_hf(model_proto: bytes, model_type: str):
     tok = Tokenizer(model)
     # SentencePiece writes a space as U+2581 and leaves everything else as it is (identity normalization).
     tok.normalizer = normalizers.Replace(" ", "\u2581")
-    tok.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse()])
+    # Bytes first: a space piece missing from a small vocabulary arrives as byte-fallback tokens of U+2581.
+    tok.decoder = decoders.Sequence([decoders.ByteFallback(), decoders.Fuse(), decoders.Replace("\u2581", " ")])
     tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in [*st.CONTROL, *st.SPECIAL]])
     tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in st.LAYOUT])
     return PreTrainedTokenizerFast(

@@ -1,0 +1,93 @@
+"""`jacode train dpo`: preference optimization on TRL's DPOTrainer (TRL's conversational format).
+
+Records: {"prompt": [messages], "chosen": [assistant message], "rejected": [assistant message]}. beta and
+the loss type are configurable; with LoRA the reference model is the base with adapters switched off (no
+second copy in memory); with full training the reference log-probabilities can be precomputed once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from jacode.data_policy import refuse_eval_only
+from jacode.errors import JacodeError
+from jacode.io import read_jsonl
+from jacode.train.sft import _cuda, _last_checkpoint, check_lora_targets
+
+
+@dataclass
+class DPORunConfig:
+    model: str
+    data: list[str]
+    beta: float = 0.1
+    loss_type: str = "sigmoid"  # sigmoid (DPO), ipo, hinge, ... as TRL names them
+    lora: bool = False
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+    merge_lora: bool = False
+    precompute_ref_log_probs: bool = False
+    max_length: int = 1024
+    epochs: float = 1.0
+    max_steps: int = -1
+    lr: float | None = None  # default: 5e-7 full, 5e-6 LoRA
+    batch_size: int = 2
+    grad_accum: int = 1
+    seed: int = 0
+    report_to: str = "none"
+
+
+def load_pairs(paths: list[str]) -> list[dict]:
+    rows = []
+    for p in paths:
+        refuse_eval_only(p)
+        for i, rec in enumerate(read_jsonl(p), 1):
+            missing = [k for k in ("prompt", "chosen", "rejected") if k not in rec]
+            if missing:
+                raise JacodeError(f"{p}: record {i} lacks {', '.join(missing)} (TRL preference format: "
+                                  "prompt, chosen, rejected)")
+            rows.append({k: rec[k] for k in ("prompt", "chosen", "rejected")})
+    if not rows:
+        raise JacodeError("DPO data: no preference pairs")
+    return rows
+
+
+def dpo(cfg: DPORunConfig, out: str | Path) -> Path:
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import DPOConfig, DPOTrainer
+
+    from jacode.engines.transformers import check_model_dir
+
+    out = Path(out)
+    check_model_dir(cfg.model)
+    rows = load_pairs(cfg.data)
+    tokenizer = AutoTokenizer.from_pretrained(cfg.model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(cfg.model)
+    peft_config = None
+    if cfg.lora:
+        from peft import LoraConfig
+
+        check_lora_targets(model, list(cfg.lora_targets))
+        peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules=list(cfg.lora_targets),
+                                 task_type="CAUSAL_LM")
+    args = DPOConfig(
+        output_dir=str(out), beta=cfg.beta, loss_type=cfg.loss_type, max_length=cfg.max_length,
+        precompute_ref_log_probs=cfg.precompute_ref_log_probs, num_train_epochs=cfg.epochs, max_steps=cfg.max_steps,
+        per_device_train_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.grad_accum,
+        learning_rate=cfg.lr or (5e-6 if cfg.lora else 5e-7), seed=cfg.seed, logging_steps=10,
+        report_to=[] if cfg.report_to == "none" else [cfg.report_to], save_strategy="epoch", use_cpu=not _cuda(),
+    )
+    trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                         peft_config=peft_config)
+    trainer.train(resume_from_checkpoint=_last_checkpoint(out))
+    final = out / "final"
+    trained = trainer.model
+    if cfg.lora and cfg.merge_lora:
+        trained = trained.merge_and_unload()
+    trained.save_pretrained(final)
+    tokenizer.save_pretrained(final)
+    return final

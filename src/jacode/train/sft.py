@@ -1,0 +1,176 @@
+"""`jacode train sft`: supervised fine-tuning on TRL's SFTTrainer, full or LoRA (PEFT).
+
+Loss on assistant tokens only, for any chat template: each conversation is rendered with the model's own
+template, and the assistant spans are found by rendering growing prefixes of the conversation (the text up
+to the assistant turn with the generation prompt, and up to the end of that turn); templates for which these
+are not prefixes of the whole are refused with a clear error. The tokenized rows (input_ids +
+assistant_masks) go to TRL, which packs them. FIM-formatted raw documents can be mixed in at a ratio, so that
+a chat model keeps stopping correctly in FIM mode.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jacode.data_policy import refuse_eval_only
+from jacode.errors import JacodeError
+from jacode.io import read_jsonl
+from jacode.train.fim import FimConfig, apply_fim
+
+
+@dataclass
+class SFTRunConfig:
+    model: str
+    data: list[str]
+    lora: bool = False
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.0
+    lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj",
+                                                              "gate_proj", "up_proj", "down_proj"])
+    merge_lora: bool = False
+    max_length: int = 1024
+    packing: bool = True
+    fim_data: list[str] = field(default_factory=list)
+    fim_ratio: float = 0.0  # FIM samples per chat sample
+    epochs: float = 1.0
+    max_steps: int = -1
+    lr: float | None = None  # default: 2e-5 full, 2e-4 LoRA
+    batch_size: int = 4
+    grad_accum: int = 1
+    seed: int = 0
+    report_to: str = "none"
+
+
+def render(tokenizer, messages: list[dict], generation_prompt: bool = False) -> str:
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
+
+
+def tokenize_conversation(tokenizer, messages: list[dict], max_length: int) -> dict[str, list[int]]:
+    """input_ids and assistant_masks (1 on tokens of assistant turns, end-of-turn marker included)."""
+    full = render(tokenizer, messages)
+    spans = []
+    for i, m in enumerate(messages):
+        if m.get("role") != "assistant":
+            continue
+        before = render(tokenizer, messages[:i], generation_prompt=True)
+        upto = render(tokenizer, messages[: i + 1])
+        if not (upto.startswith(before) and full.startswith(upto)):
+            raise JacodeError("the chat template does not render conversations prefix by prefix, so assistant "
+                              "tokens cannot be located; use a template whose turns are appended in order")
+        spans.append((len(before), len(upto)))
+    if not spans:
+        raise JacodeError("a conversation has no assistant message: nothing to learn from it")
+    enc = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True, truncation=True,
+                    max_length=max_length)
+    mask = [int(any(lo <= start and end <= hi for lo, hi in spans) and end > start)
+            for start, end in enc["offset_mapping"]]
+    return {"input_ids": enc["input_ids"], "assistant_masks": mask}
+
+
+def load_conversations(paths: list[str]) -> list[list[dict]]:
+    convs = []
+    for p in paths:
+        refuse_eval_only(p)
+        for i, rec in enumerate(read_jsonl(p), 1):
+            msgs = rec.get("messages")
+            if not isinstance(msgs, list) or not all(isinstance(m, dict) and "role" in m and "content" in m
+                                                     for m in msgs):
+                raise JacodeError(f"{p}: record {i} needs 'messages': a list of {{role, content}} (TRL's "
+                                  "conversational format)")
+            convs.append(msgs)
+    if not convs:
+        raise JacodeError("SFT data: no conversations")
+    return convs
+
+
+def fim_rows(tokenizer, paths: list[str], n: int, max_length: int, seed: int) -> list[dict[str, list[int]]]:
+    texts = []
+    for p in paths:
+        refuse_eval_only(p)
+        texts += [r["text"] for r in read_jsonl(p) if "text" in r]
+    if n and not texts:
+        raise JacodeError("--fim-ratio > 0 needs --fim-data with 'text' records")
+    rng = random.Random(seed)
+    cfg = FimConfig(fim_rate=1.0)
+    rows = []
+    for _ in range(n):
+        text, _ = apply_fim(rng.choice(texts), cfg, rng)
+        ids = tokenizer(text, add_special_tokens=False, truncation=True, max_length=max_length - 1)["input_ids"]
+        ids.append(tokenizer.eos_token_id)  # learning to stop after the middle is the point
+        rows.append({"input_ids": ids, "assistant_masks": [1] * len(ids)})
+    return rows
+
+
+def check_lora_targets(model, targets: list[str]) -> None:
+    names = {n.rsplit(".", 1)[-1] for n, _ in model.named_modules()}
+    missing = [t for t in targets if t not in names]
+    if missing:
+        raise JacodeError(f"LoRA target module(s) {', '.join(missing)} match no module of this model; "
+                          f"linear layers here include: {', '.join(sorted(n for n in names if 'proj' in n))}")
+
+
+def sft(cfg: SFTRunConfig, out: str | Path) -> Path:
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    from jacode.engines.transformers import check_model_dir
+
+    out = Path(out)
+    check_model_dir(cfg.model)
+    tokenizer = AutoTokenizer.from_pretrained(cfg.model)
+    if not tokenizer.chat_template:
+        raise JacodeError(f"{cfg.model}: the tokenizer has no chat template")
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    rows = [tokenize_conversation(tokenizer, c, cfg.max_length) for c in load_conversations(cfg.data)]
+    rows += fim_rows(tokenizer, cfg.fim_data, int(round(cfg.fim_ratio * len(rows))), cfg.max_length, cfg.seed)
+    # Explicit labels (-100 outside assistant turns): TRL uses a given labels column as it is, packing included.
+    rows = [{"input_ids": r["input_ids"],
+             "labels": [t if m else -100 for t, m in zip(r["input_ids"], r["assistant_masks"])]} for r in rows]
+    model = AutoModelForCausalLM.from_pretrained(cfg.model)
+    peft_config = None
+    if cfg.lora:
+        from peft import LoraConfig
+
+        check_lora_targets(model, cfg.lora_targets)
+        peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                                 target_modules=cfg.lora_targets, task_type="CAUSAL_LM")
+    args = SFTConfig(
+        output_dir=str(out), packing=cfg.packing, max_length=cfg.max_length,
+        num_train_epochs=cfg.epochs, max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum, learning_rate=cfg.lr or (2e-4 if cfg.lora else 2e-5),
+        seed=cfg.seed, report_to=[] if cfg.report_to == "none" else [cfg.report_to], logging_steps=10,
+        save_strategy="epoch", use_cpu=not _cuda(), dataset_num_proc=None,
+    )
+    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                         peft_config=peft_config)
+    trainer.train(resume_from_checkpoint=_last_checkpoint(out))
+    final = out / "final"
+    trained = trainer.model
+    if cfg.lora and cfg.merge_lora:
+        trained = trained.merge_and_unload()
+    trained.save_pretrained(final)
+    tokenizer.save_pretrained(final)
+    return final
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _last_checkpoint(out: Path) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(out)) if out.exists() else None
+
+
+def describe(rows: list[dict[str, Any]]) -> dict[str, int]:
+    return {"rows": len(rows), "tokens": sum(len(r["input_ids"]) for r in rows),
+            "trained_tokens": sum(sum(r["assistant_masks"]) for r in rows)}
