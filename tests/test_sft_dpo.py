@@ -119,3 +119,13 @@ def test_bad_input_is_refused_before_training(model_dir, tmp_path, bench_data):
         sft(SFTRunConfig(model=str(model_dir), data=[str(bench_data / "humaneval" / "HumanEval.jsonl")]),
             tmp_path / "o")
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+@pytest.mark.parametrize("name", ["ddp", "deepspeed_zero2", "deepspeed_zero3", "fsdp2"])
+def test_shipped_accelerate_configs_load(name):
+    from accelerate.commands.config.config_args import ClusterConfig
+
+    path = Path(__file__).parents[1] / "src" / "jacode" / "train" / "accelerate_configs" / f"{name}.yaml"
+    cfg = ClusterConfig.from_yaml_file(str(path))
+    assert cfg.num_processes == 8 and cfg.mixed_precision == "bf16"
+    assert cfg.distributed_type.value == {"ddp": "MULTI_GPU", "fsdp2": "FSDP"}.get(name, "DEEPSPEED")
