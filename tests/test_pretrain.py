@@ -196,3 +196,16 @@ def test_bad_input_fails_before_training(tok_model, tmp_path, bench_data):
     with pytest.raises(JacodeError, match="FIM is on but the tokenizer lacks"):
         pretrain(PretrainConfig(model=str(plain), data=[str(tmp_path / "ok.jsonl")], max_steps=2), tmp_path / "o3")
     assert not (tmp_path / "o3" / "checkpoint-2").exists()
+
+
+def test_parquet_streams_like_jsonl(tok_model, corpus, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tok_model[0])
+    texts = [json.loads(x)["text"] for x in (corpus / "ja.jsonl").read_text(encoding="utf-8").splitlines()]
+    pq.write_table(pa.table({"text": texts}), tmp_path / "ja.parquet", row_group_size=7)
+    a = [s["input_ids"] for s in PackedStream([corpus / "ja.jsonl"], tok, 32, loop=False)]
+    b = [s["input_ids"] for s in PackedStream([tmp_path / "ja.parquet"], tok, 32, loop=False)]
+    assert a == b and len(a) > 10

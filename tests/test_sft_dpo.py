@@ -129,3 +129,16 @@ def test_shipped_accelerate_configs_load(name):
     cfg = ClusterConfig.from_yaml_file(str(path))
     assert cfg.num_processes == 8 and cfg.mixed_precision == "bf16"
     assert cfg.distributed_type.value == {"ddp": "MULTI_GPU", "fsdp2": "FSDP"}.get(name, "DEEPSPEED")
+
+
+def test_dpo_with_precomputed_reference_and_lora(model_dir, tmp_path):
+    from jacode.train.dpo import DPORunConfig, dpo
+
+    pairs = [{"prompt": [{"role": "user", "content": "1+1は？"}], "chosen": [{"role": "assistant", "content": "2"}],
+              "rejected": [{"role": "assistant", "content": "3"}]}] * 4
+    write_jsonl(tmp_path / "dpo.jsonl", pairs)
+    full = dpo(DPORunConfig(model=str(model_dir), data=[str(tmp_path / "dpo.jsonl")], max_steps=2, max_length=64,
+                            precompute_ref_log_probs=True, loss_type="ipo"), tmp_path / "pre")
+    lora = dpo(DPORunConfig(model=str(model_dir), data=[str(tmp_path / "dpo.jsonl")], max_steps=2, max_length=64,
+                            lora=True, merge_lora=True), tmp_path / "lora")
+    assert (full / "model.safetensors").exists() and (lora / "model.safetensors").exists()
