@@ -13,7 +13,7 @@ from pathlib import Path
 from jacode.data_policy import refuse_eval_only
 from jacode.errors import JacodeError
 from jacode.io import read_jsonl
-from jacode.train.sft import _cuda, _last_checkpoint, check_lora_targets
+from jacode.train.sft import _cuda, check_lora_targets, train_and_save
 
 
 @dataclass
@@ -83,11 +83,4 @@ def dpo(cfg: DPORunConfig, out: str | Path) -> Path:
     )
     trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                          peft_config=peft_config)
-    trainer.train(resume_from_checkpoint=_last_checkpoint(out))
-    final = out / "final"
-    trained = trainer.model
-    if cfg.lora and cfg.merge_lora:
-        trained = trained.merge_and_unload()
-    trained.save_pretrained(final)
-    tokenizer.save_pretrained(final)
-    return final
+    return train_and_save(trainer, tokenizer, out, merge=cfg.lora and cfg.merge_lora)

@@ -149,11 +149,15 @@ def sft(cfg: SFTRunConfig, out: str | Path) -> Path:
     )
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                          peft_config=peft_config)
+    return train_and_save(trainer, tokenizer, out, merge=cfg.lora and cfg.merge_lora)
+
+
+def train_and_save(trainer, tokenizer, out: Path, merge: bool) -> Path:
+    """Train (resuming from the last checkpoint in `out`, if any) and write `out/final` as an HF model directory;
+    with merge, LoRA adapters are folded into the weights (a full model), else the adapters are saved."""
     trainer.train(resume_from_checkpoint=_last_checkpoint(out))
     final = out / "final"
-    trained = trainer.model
-    if cfg.lora and cfg.merge_lora:
-        trained = trained.merge_and_unload()
+    trained = trainer.model.merge_and_unload() if merge else trainer.model
     trained.save_pretrained(final)
     tokenizer.save_pretrained(final)
     return final
