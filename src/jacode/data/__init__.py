@@ -1,0 +1,1 @@
+"""Pretraining data pipeline steps on datatrove: code and Japanese text filters, crash-isolated parsing, PII."""

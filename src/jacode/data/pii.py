@@ -1,0 +1,43 @@
+"""Secrets and PII scrubbing: e-mail addresses, IP addresses, API keys and private keys become placeholders."""
+
+from __future__ import annotations
+
+import re
+
+from datatrove.data import Document
+from datatrove.pipeline.base import PipelineStep
+
+RULES: list[tuple[str, re.Pattern]] = [
+    ("<PRIVATE_KEY>", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S)),
+    ("<API_KEY>", re.compile(r"\b(?:sk-[A-Za-z0-9_-]{20,}|ghp_[A-Za-z0-9]{36}|gh[ousr]_[A-Za-z0-9]{36}|"
+                             r"AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}|xox[baprs]-[A-Za-z0-9-]{10,})\b")),
+    ("<EMAIL>", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")),
+    # IPv4 with valid octets; 0.0.0.0, 127.x and version-like strings with fewer parts are not addresses to hide.
+    ("<IP_ADDRESS>", re.compile(r"\b(?!127\.)(?!0\.0\.0\.0\b)(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}"
+                                r"(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")),
+]
+
+
+def scrub(text: str) -> tuple[str, dict[str, int]]:
+    counts: dict[str, int] = {}
+    for placeholder, pattern in RULES:
+        text, n = pattern.subn(placeholder, text)
+        if n:
+            counts[placeholder] = n
+    return text, counts
+
+
+class PIIScrubber(PipelineStep):
+    name = "🔒 PII scrubber"
+    type = "✂️ - FORMAT"
+
+    def run(self, data, rank: int = 0, world_size: int = 1):
+        for doc in data:
+            doc.text, counts = scrub(doc.text)
+            for placeholder, n in counts.items():
+                self.stat_update(f"replaced_{placeholder.strip('<>').lower()}", value=n)
+            yield doc
+
+    def process(self, doc: Document) -> Document:
+        doc.text, _ = scrub(doc.text)
+        return doc
