@@ -100,3 +100,15 @@ def test_parser_segfault_and_hang_drop_one_document_each():
     assert [d.id for d in f.run(docs)] == ["a", "b", "c"]
     assert f.stats["dropped_parser_crash"].total == 1 and f.stats["dropped_parser_timeout"].total == 1
     assert time.time() - start < 30
+
+
+def test_exact_dedup_keeps_first_of_each_normalized_content():
+    from jacode.data.dedup import ExactDedupFilter
+
+    docs = [Document(text="def f():\n    return 1\n", id="a"),
+            Document(text="def f():\r\n    return 1   \r\n", id="b"),  # CRLF and trailing spaces only
+            Document(text="ｄｅｆ f():\n    return 1\n", id="c"),  # full-width letters (NFKC-equal)
+            Document(text="def f():\n    return 2\n", id="d")]
+    step = ExactDedupFilter()
+    assert [d.id for d in step.run(docs)] == ["a", "d"]
+    assert step.stats["dropped_exact_duplicate"].total == 2
