@@ -112,3 +112,32 @@ def test_exact_dedup_keeps_first_of_each_normalized_content():
     step = ExactDedupFilter()
     assert [d.id for d in step.run(docs)] == ["a", "d"]
     assert step.stats["dropped_exact_duplicate"].total == 2
+
+
+def test_minhash_estimates_jaccard_and_clusters_near_duplicates():
+    import random
+
+    from jacode.data.minhash import MinHashConfig, MinHasher, estimated_jaccard, near_duplicate_clusters
+
+    rng = random.Random(0)
+    words = ["データ", "処理", "関数", "テスト", "コード", "学習", "評価", "モデル", "文章", "日本語"]
+    base = "".join(rng.choice(words) + "を" for _ in range(300))
+    near = base[:400] + "ここだけ違う" + base[406:]
+    other = "".join(rng.choice(words) + "と" for _ in range(300))
+    hasher = MinHasher()
+
+    def exact(a: str, b: str) -> float:
+        sa = {a[i:i + 5] for i in range(len(a) - 4)}
+        sb = {b[i:i + 5] for i in range(len(b) - 4)}
+        return len(sa & sb) / len(sa | sb)
+
+    for a, b in ((base, near), (base, other), (base, base[:700])):
+        assert abs(estimated_jaccard(hasher.signature(a), hasher.signature(b)) - exact(a, b)) < 0.12
+    clusters = near_duplicate_clusters([base, other, near, "短い文書", base])
+    assert clusters == [0, 1, 0, 3, 0]
+    code_cfg = MinHashConfig(unit="word", ngram=3)
+    code = "def f(x):\n    y = x + 1\n    return y * 2\n" * 5
+    assert near_duplicate_clusters([code, code.replace("return y * 2", "return y * 3"), "print(1)\n"],
+                                   code_cfg) == [0, 0, 2]
+    with pytest.raises(ValueError):
+        MinHashConfig(num_perm=128, bands=10, rows=10)
