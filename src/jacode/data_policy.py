@@ -7,7 +7,6 @@ before reading it; it recognises benchmark files by their records, not by their 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from jacode.errors import JacodeError
@@ -36,13 +35,11 @@ def refuse_eval_only(path: str | Path, sample: int = 20) -> None:
     for f in files:
         if not (f.name.endswith(".jsonl") or f.name.endswith(".jsonl.gz")):
             continue
-        try:
-            for i, rec in enumerate(read_jsonl(f)):
-                kind = eval_only_kind(rec)
-                if kind:
-                    raise JacodeError(f"{f}: record {i + 1} is evaluation data ({kind}); "
-                                      "jacode does not train on benchmark data")
-                if i + 1 >= sample:
-                    break
-        except json.JSONDecodeError:
-            continue
+        # Only the first records are read (streaming): enough to recognise a benchmark file.
+        for i, rec in enumerate(read_jsonl(f)):
+            kind = eval_only_kind(rec)
+            if kind:
+                raise JacodeError(f"{f}: record {i + 1} is evaluation data ({kind}); "
+                                  "jacode does not train on benchmark data")
+            if i + 1 >= sample:
+                break

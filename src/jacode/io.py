@@ -24,27 +24,28 @@ def _open_text(path: Path):
 
 
 def read_jsonl(path: str | Path, *, skip_torn_tail: bool = False) -> Iterator[dict[str, Any]]:
-    """Yield one dict per non-empty line; a malformed line raises JacodeError naming file and line.
+    """Yield one dict per non-empty line, streaming (training files may be far larger than memory); a
+    malformed line raises JacodeError naming file and line.
 
     skip_torn_tail: ignore a final line that has no newline and does not parse (an interrupted append).
+    Only the last line of a file can lack its newline, so this needs no look-ahead.
     """
     path = Path(path)
     if not path.exists():
         raise JacodeError(f"{path}: no such file")
     with _open_text(path) as f:
-        lines = f.readlines()
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            if skip_torn_tail and lineno == len(lines) and not line.endswith("\n"):
-                return
-            raise JacodeError(f"{path}:{lineno}: malformed JSON ({e.msg} at column {e.colno})") from None
-        if not isinstance(record, dict):
-            raise JacodeError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
-        yield record
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as e:
+                if skip_torn_tail and not line.endswith("\n"):
+                    return
+                raise JacodeError(f"{path}:{lineno}: malformed JSON ({e.msg} at column {e.colno})") from None
+            if not isinstance(record, dict):
+                raise JacodeError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
+            yield record
 
 
 def repair_torn_tail(path: Path) -> None:

@@ -8,8 +8,6 @@ a resumed run continues with exactly the next sequence.
 
 from __future__ import annotations
 
-import gzip
-import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,30 +16,21 @@ from typing import Any
 
 from jacode.data_policy import refuse_eval_only
 from jacode.errors import JacodeError
+from jacode.io import read_jsonl
 from jacode.train.fim import FimConfig, apply_fim
 
 
 def iter_records(path: Path, start: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(record index, record) from `start` on, streaming."""
+    """(record index, record) from `start` on, streaming; JSONL goes through jacode.io.read_jsonl."""
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        i = 0
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
-            for rec in batch.to_pylist():
-                if i >= start:
-                    yield i, rec
-                i += 1
-        return
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        for i, line in enumerate(f):
-            if i < start or not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise JacodeError(f"{path}:{i + 1}: malformed JSON ({e.msg})") from None
+        records: Iterator[dict[str, Any]] = (rec for batch in pq.ParquetFile(path).iter_batches(batch_size=1024)
+                                             for rec in batch.to_pylist())
+    else:
+        records = read_jsonl(path)
+    for i, rec in enumerate(records):
+        if i >= start:
             yield i, rec
 
 
