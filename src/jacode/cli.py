@@ -23,6 +23,8 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(model_app, name="model")
 app.add_typer(tokenizer_app, name="tokenizer")
 app.add_typer(train_app, name="train")
+data_app = typer.Typer(help="Pretraining data: readers, filters, dedup and stats on datatrove.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
 
 
 def friendly(fn):
@@ -336,6 +338,41 @@ def tokenizer_train(
     for kind, value in report["fertility_chars_per_token"].items():
         shown = f"{value:.3f} chars/token" if value else "(no held-out text)"
         typer.echo(f"  fertility {kind:<5} {shown}")
+
+
+@data_app.command("run")
+@friendly
+def data_run(
+    config: Path = typer.Argument(..., help="Data config YAML (readers, filters, dedup, output)."),
+    executor: str = typer.Option("local", "--executor", help="local, slurm or ray (datatrove executors)."),
+    workers: int = typer.Option(os.cpu_count() or 1, "--workers", help="Tasks running at once."),
+):
+    """Run the data pipeline; re-run the same command to resume a killed run (finished tasks are skipped)."""
+    from jacode.data.pipeline import load_config, run
+
+    cfg = load_config(config)
+    report = run(cfg, executor=executor, workers=workers)
+    if report is None:
+        typer.echo(f"submitted; when the jobs finish: jacode data report {config}")
+        return
+    _echo_data_report(cfg, report)
+
+
+@data_app.command("report")
+@friendly
+def data_report(config: Path = typer.Argument(..., help="The data config YAML of the run.")):
+    """(Re)write OUTPUT/stats.json and stats.md from the run's logs (after Slurm/Ray jobs finish)."""
+    from jacode.data.pipeline import load_config, write_report
+
+    cfg = load_config(config)
+    _echo_data_report(cfg, write_report(cfg))
+
+
+def _echo_data_report(cfg, report: dict) -> None:
+    for lang, v in sorted(report["languages"].items()):
+        typer.echo(f"  {lang:<18} {v.get('files', 0):>8} files {v.get('bytes', 0):>12} bytes "
+                   f"~{v.get('tokens_est', 0):>11} tokens")
+    typer.echo(f"output: {cfg.output}/data   report: {cfg.output}/stats.md")
 
 
 @train_app.command("pretrain")

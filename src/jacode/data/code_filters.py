@@ -66,5 +66,7 @@ class CodeHeuristicsFilter(BaseFilter):
     name = "💻 code heuristics"
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        if doc.metadata.get("kind", "code") != "code":
+            return True
         reason = check_code(doc.text, doc.metadata.get("language"))
         return True if reason is None else (False, reason)

@@ -11,6 +11,7 @@ import select
 import subprocess
 import sys
 import time
+import zlib
 
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
@@ -21,17 +22,29 @@ TREE_SITTER_NAMES = {"python": "python", "c": "c", "cpp": "cpp", "csharp": "csha
 _parsers: dict = {}
 
 
+AST_SAMPLE = 10  # Python files whose tree-sitter parse succeeded are also given to ast 1 in 10, for agreement
+
+
 def parse(language: str, text: str) -> dict:
-    """{"tree_sitter": ok or None, "ast": ok or None} for one file (runs inside the worker)."""
-    result: dict = {"tree_sitter": None, "ast": None}
+    """Runs inside the worker: {"tree_sitter": ok, "ast": ok or None, "structure": complexity screen or None}.
+
+    For Python, ast (the language's own parser) decides whenever tree-sitter reports an error, and a
+    deterministic 1-in-10 sample of the others is parsed by both so that agreement is measured; parsing every
+    file twice would double the cost of the step for a number that a sample estimates well.
+    """
+    from jacode.data.complexity import screen
+
+    result: dict = {"tree_sitter": None, "ast": None, "structure": None}
     name = TREE_SITTER_NAMES.get(language)
     if name:
         if name not in _parsers:
             from tree_sitter_language_pack import get_parser
 
             _parsers[name] = get_parser(name)
-        result["tree_sitter"] = not _parsers[name].parse(text.encode("utf-8")).root_node.has_error
-    if language == "python":
+        root = _parsers[name].parse(text.encode("utf-8")).root_node
+        result["tree_sitter"] = not root.has_error
+        result["structure"] = screen(language, text, root) if result["tree_sitter"] else None
+    if language == "python" and (not result["tree_sitter"] or zlib.crc32(text.encode()) % AST_SAMPLE == 0):
         import ast
         import warnings
 
@@ -111,7 +124,7 @@ class SyntaxFilter(BaseFilter):
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         language = doc.metadata.get("language")
-        if language not in TREE_SITTER_NAMES:
+        if doc.metadata.get("kind", "code") != "code" or language not in TREE_SITTER_NAMES:
             return True
         result = self.worker.ask(language, doc.text, self.timeout_s)
         if isinstance(result, str):
@@ -119,6 +132,8 @@ class SyntaxFilter(BaseFilter):
         ts, py = result.get("tree_sitter"), result.get("ast")
         if ts is not None and py is not None:
             self.stat_update("parsers_agree" if ts == py else "parsers_disagree")
+        if result.get("structure"):
+            doc.metadata["structure"] = result["structure"]  # the complexity step's screen (complexity.py)
         ok = py if py is not None else ts
         return True if ok else (False, "syntax_error")
 

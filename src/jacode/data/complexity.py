@@ -1,0 +1,165 @@
+"""Complexity and structure bounds measured by lizard (function count, cyclomatic complexity, NLOC).
+
+lizard is the authority for every drop, but it tokenizes in pure Python (~7 ms for an average standard-library
+file, slower than parsing and all heuristics together). Most files are nowhere near a bound, so the syntax
+step leaves a cheap screen in the document's metadata (`structure`): for each outermost tree-sitter function,
+the number of lizard's own condition tokens in its text (a regex count over the function's text, which includes
+its nested functions, strings and comments, so it over-counts), the same count for the code outside functions,
+and the number of non-blank lines (≥ NLOC). When those upper bounds cannot break any configured bound, lizard
+is skipped; otherwise it runs in a crash-isolated worker and decides. The benchmark compares the screened
+decisions with running lizard on every file.
+
+lizard treats unknown file extensions as C, so only languages it really supports are measured; others pass.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+from datatrove.data import Document
+from datatrove.pipeline.filters.base_filter import BaseFilter
+
+# jacode language → a file name whose extension selects lizard's reader for that language.
+LIZARD_FILES = {"python": "a.py", "c": "a.c", "cpp": "a.cpp", "csharp": "a.cs", "java": "a.java",
+                "javascript": "a.js", "typescript": "a.ts", "go": "a.go", "rust": "a.rs", "ruby": "a.rb",
+                "php": "a.php", "swift": "a.swift", "kotlin": "a.kt", "scala": "a.scala"}
+# tree-sitter node types that lizard also reports as functions.
+FUNCTION_NODES = frozenset({
+    "function_definition", "function_declaration", "method_declaration", "constructor_declaration",
+    "method_definition", "function_expression", "arrow_function", "generator_function_declaration",
+    "function_item", "local_function_statement", "func_literal"})
+
+
+@dataclass(frozen=True)
+class ComplexityBounds:
+    max_function_ccn: int | None = 100  # any single function above this: generated state machines, parsers
+    max_avg_ccn: float | None = 30.0
+    min_nloc: int | None = 3  # nothing to learn from a file with two lines of code
+    max_nloc: int | None = 20_000
+    min_functions: int | None = None  # function-count bounds cannot be screened: set them and lizard always runs
+    max_functions: int | None = None
+
+
+@lru_cache(maxsize=None)
+def condition_pattern(language: str) -> re.Pattern:
+    """A regex matching every token lizard counts as a condition in `language` (and some that it does not)."""
+    from lizard_languages import get_reader_for
+
+    conditions = get_reader_for(LIZARD_FILES[language])(None).conditions
+    words = sorted(c for c in conditions if c.isalpha())
+    operators = sorted((re.escape(c) for c in conditions if not c.isalpha()), key=len, reverse=True)
+    parts = ([r"\b(?:%s)\b" % "|".join(words)] if words else []) + operators
+    return re.compile("|".join(parts))
+
+
+def screen(language: str, text: str, root) -> dict | None:
+    """Upper bounds for lizard's measures from a tree-sitter tree (runs in the parser worker)."""
+    if language not in LIZARD_FILES:
+        return None
+    data = text.encode("utf-8")
+    pattern = condition_pattern(language)
+    spans: list[tuple[int, int]] = []
+    stack = [root]
+    while stack:  # visit only nodes outside functions: an outermost function bounds everything nested in it
+        node = stack.pop()
+        if node.type in FUNCTION_NODES:
+            spans.append((node.start_byte, node.end_byte))
+        else:
+            stack.extend(node.children)
+    spans.sort()
+    outside, last, fn_max = [], 0, 0
+    for start, end in spans:
+        outside.append(data[last:start])
+        last = end
+        fn_max = max(fn_max, len(pattern.findall(data[start:end].decode("utf-8", "replace"))))
+    outside.append(data[last:])
+    outside_count = len(pattern.findall(b"".join(outside).decode("utf-8", "replace")))
+    return {"functions": len(spans), "max_decisions": max(fn_max, outside_count),
+            "nonblank_lines": sum(1 for ln in text.splitlines() if ln.strip())}
+
+
+def measure(language: str, text: str) -> dict:
+    """lizard's measures for one file (runs in a worker process)."""
+    import lizard
+
+    info = lizard.FileAnalyzer(lizard.get_extensions([])).analyze_source_code(LIZARD_FILES[language], text)
+    ccns = [f.cyclomatic_complexity for f in info.function_list]
+    return {"functions": len(ccns), "max_ccn": max(ccns, default=0),
+            "avg_ccn": sum(ccns) / len(ccns) if ccns else 0.0, "nloc": info.nloc}
+
+
+def check_bounds(m: dict, b: ComplexityBounds) -> str | None:
+    if b.max_function_ccn is not None and m["max_ccn"] > b.max_function_ccn:
+        return "function_ccn"
+    if b.max_avg_ccn is not None and m["avg_ccn"] > b.max_avg_ccn:
+        return "avg_ccn"
+    if b.min_nloc is not None and m["nloc"] < b.min_nloc:
+        return "min_nloc"
+    if b.max_nloc is not None and m["nloc"] > b.max_nloc:
+        return "max_nloc"
+    if b.min_functions is not None and m["functions"] < b.min_functions:
+        return "min_functions"
+    if b.max_functions is not None and m["functions"] > b.max_functions:
+        return "max_functions"
+    return None
+
+
+def screen_passes(s: dict, b: ComplexityBounds) -> bool:
+    """True when the upper bounds prove that lizard's measures are within every bound."""
+    if b.min_functions is not None or b.max_functions is not None:
+        return False
+    ccn_bound = 1 + s["max_decisions"]  # ≥ every function's CCN, hence ≥ their mean too
+    if b.max_function_ccn is not None and ccn_bound > b.max_function_ccn:
+        return False
+    if b.max_avg_ccn is not None and ccn_bound > b.max_avg_ccn:
+        return False
+    if b.max_nloc is not None and s["nonblank_lines"] > b.max_nloc:
+        return False
+    # NLOC has no cheap lower bound (comments, docstrings); files near min_nloc are small, so lizard is cheap.
+    return b.min_nloc is None or s["nonblank_lines"] >= 4 * b.min_nloc
+
+
+class ComplexityFilter(BaseFilter):
+    name = "🧮 complexity (lizard)"
+
+    def __init__(self, bounds: ComplexityBounds = ComplexityBounds(), timeout_s: float = 10.0,
+                 use_screen: bool = True, exclusion_writer=None):
+        from jacode.data.syntax import ParserProcess
+
+        super().__init__(exclusion_writer)
+        self.bounds = bounds
+        self.timeout_s = timeout_s
+        self.use_screen = use_screen
+        self.worker = ParserProcess("jacode.data.complexity:measure")
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        language = doc.metadata.get("language")
+        if doc.metadata.get("kind", "code") != "code" or language not in LIZARD_FILES:
+            return True
+        s = doc.metadata.get("structure")
+        if self.use_screen and s and screen_passes(s, self.bounds):
+            self.stat_update("screened_pass")
+            return True
+        m = self.worker.ask(language, doc.text, self.timeout_s)
+        if isinstance(m, str):
+            return False, m.replace("parser", "lizard")
+        self.stat_update("lizard_runs")
+        doc.metadata["complexity"] = m
+        reason = check_bounds(m, self.bounds)
+        return True if reason is None else (False, reason)
+
+    def __del__(self) -> None:
+        try:
+            self.worker.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def bounds_from_dict(d: dict | None) -> ComplexityBounds:
+    known = asdict(ComplexityBounds())
+    unknown = set(d or {}) - set(known)
+    if unknown:
+        raise ValueError(f"unknown complexity bound(s) {sorted(unknown)}; known: {sorted(known)}")
+    return ComplexityBounds(**(d or {}))

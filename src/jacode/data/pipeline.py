@@ -1,0 +1,260 @@
+"""`jacode data run CONFIG.yaml`: readers → filters → exact dedup → near dedup → writers, on datatrove executors.
+
+Stages (each a datatrove executor with its own logging folder under OUTPUT/logs, chained with `depends`):
+
+  filter        readers, PII scrubbing, language check, code heuristics, syntax, complexity, ja/en quality
+                → OUTPUT/work/filtered                                          (`tasks` tasks)
+  exact_*       signatures → find duplicates (1 task) → filter → OUTPUT/work/exact
+  minhash_*     signatures → LSH buckets (one task per band) → clusters (1 task) → filter
+  (last)        per-language stats → OUTPUT/data in jsonl.gz or parquet shards
+
+Every dropped document is written with its reason under OUTPUT/excluded/<step>/. datatrove marks each finished
+task, so a killed run started again skips finished tasks and redoes the interrupted ones from their inputs:
+the output is the same as an uninterrupted run (same config, same `tasks`). The stats report is written to
+OUTPUT/stats.json and OUTPUT/stats.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from jacode.errors import JacodeError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CodeFilters(_Strict):
+    heuristics: bool = True
+    syntax: bool = True
+    syntax_timeout_s: float = 10.0
+    complexity: dict[str, Any] | None = Field(default_factory=dict)  # ComplexityBounds overrides; null = off
+
+
+class TextFilters(_Strict):
+    languages: list[str] = ["ja", "en"]
+    japanese: dict[str, Any] | None = Field(default_factory=dict)  # TextThresholds overrides; null = off
+    english: dict[str, Any] | None = Field(default_factory=dict)  # EnglishThresholds overrides; null = off
+
+
+class Dedup(_Strict):
+    exact: bool = True
+    minhash: dict[str, Any] | None = Field(default_factory=dict)  # MinHashConfig overrides; null = off
+
+
+class Slurm(_Strict):
+    partition: str = "cpu"
+    time: str = "12:00:00"
+    cpus_per_task: int = 1
+    mem_per_cpu_gb: int = 2
+    venv_path: str | None = None  # activate script sourced by each job
+    sbatch_args: dict[str, Any] = Field(default_factory=dict)
+
+
+class DataConfig(_Strict):
+    output: str
+    readers: list[dict[str, Any]]
+    tasks: int = 4
+    format: Literal["jsonl.gz", "parquet"] = "jsonl.gz"
+    pii: bool = True
+    code: CodeFilters = Field(default_factory=CodeFilters)
+    text: TextFilters = Field(default_factory=TextFilters)
+    dedup: Dedup = Field(default_factory=Dedup)
+    slurm: Slurm = Field(default_factory=Slurm)
+
+
+def load_config(path: str | Path) -> DataConfig:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise JacodeError(f"{path}: cannot read data config: {e}") from e
+    try:
+        cfg = DataConfig.model_validate(raw or {})
+    except ValidationError as e:
+        msgs = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        raise JacodeError(f"{path}: invalid data config: {msgs}") from e
+    base = path.parent
+    cfg.output = str((base / cfg.output).resolve()) if not os.path.isabs(cfg.output) else cfg.output
+    for r in cfg.readers:
+        if "type" not in r or "path" not in r:
+            raise JacodeError(f"{path}: each reader needs `type` and `path` (got {r})")
+        r["path"] = str((base / r["path"]).resolve()) if not os.path.isabs(r["path"]) else r["path"]
+        if not os.path.exists(r["path"]):
+            raise JacodeError(f"{path}: reader path does not exist: {r['path']}")
+    return cfg
+
+
+class WithReason:
+    """Writer adapter for dedup exclusions: records why the document was dropped, like BaseFilter does."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __call__(self, writer, document) -> dict:
+        document.metadata.setdefault("filter_reason", self.reason)
+        return writer._default_adapter(document)
+
+
+class OutputRecord:
+    """Final writer adapter: drops internal metadata (the complexity screen); for Parquet the metadata becomes one
+    JSON string column, because code and text documents carry different keys and Parquet needs one schema."""
+
+    INTERNAL = ("structure",)
+
+    def __init__(self, metadata_as_json: bool):
+        self.metadata_as_json = metadata_as_json
+
+    def __call__(self, writer, document) -> dict:
+        for key in self.INTERNAL:
+            document.metadata.pop(key, None)
+        record = writer._default_adapter(document)
+        if self.metadata_as_json:
+            record["metadata"] = json.dumps(record.get("metadata", {}), ensure_ascii=False, sort_keys=True)
+        return record
+
+
+def build_stages(cfg: DataConfig) -> list[tuple[str, list, int]]:
+    """(stage name, pipeline steps, tasks) in order."""
+    from datatrove.pipeline.dedup.exact_dedup import ExactDedupFilter, ExactDedupSignature, ExactFindDedups
+    from datatrove.pipeline.dedup.minhash import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
+
+    from jacode.data.code_filters import CodeHeuristicsFilter
+    from jacode.data.complexity import ComplexityFilter, bounds_from_dict
+    from jacode.data.dedup import ShingleMinhashSignature, datatrove_minhash_config, exact_config
+    from jacode.data.minhash import MinHashConfig
+    from jacode.data.pii import PIIScrubber
+    from jacode.data.readers import document_reader
+    from jacode.data.stats import LanguageStats
+    from jacode.data.syntax import SyntaxFilter
+    from jacode.data.text_filters import (EnglishQualityFilter, EnglishThresholds, JapaneseQualityFilter,
+                                          LanguageFilter, TextThresholds)
+
+    out = Path(cfg.output)
+    work = out / "work"
+
+    def excluded(name: str, reason: str | None = None):
+        return JsonlWriter(str(out / "excluded" / name), output_filename="${rank}.jsonl.gz",
+                           adapter=WithReason(reason) if reason else None)
+
+    def shards(folder: Path):
+        return JsonlReader(str(folder), glob_pattern="*.jsonl.gz", add_file_path=False)
+
+    steps: list = [document_reader(r) for r in cfg.readers]
+    if cfg.pii:
+        steps.append(PIIScrubber())
+    steps.append(LanguageFilter(tuple(cfg.text.languages), exclusion_writer=excluded("language")))
+    if cfg.code.heuristics:
+        steps.append(CodeHeuristicsFilter(exclusion_writer=excluded("code_heuristics")))
+    if cfg.code.syntax:
+        steps.append(SyntaxFilter(timeout_s=cfg.code.syntax_timeout_s, exclusion_writer=excluded("syntax")))
+    if cfg.code.complexity is not None:
+        steps.append(ComplexityFilter(bounds_from_dict(cfg.code.complexity), timeout_s=cfg.code.syntax_timeout_s,
+                                      exclusion_writer=excluded("complexity")))
+    if cfg.text.japanese is not None:
+        steps.append(JapaneseQualityFilter(TextThresholds(**cfg.text.japanese),
+                                           exclusion_writer=excluded("japanese_quality")))
+    if cfg.text.english is not None:
+        steps.append(EnglishQualityFilter(EnglishThresholds(**cfg.text.english),
+                                          exclusion_writer=excluded("english_quality")))
+    steps.append(JsonlWriter(str(work / "filtered"), output_filename="${rank}.jsonl.gz"))
+    stages = [("filter", steps, cfg.tasks)]
+    current = work / "filtered"
+
+    if cfg.dedup.exact:
+        ec = exact_config()
+        stages += [
+            ("exact_signatures", [shards(current), ExactDedupSignature(str(work / "exact_sigs"), ec)], cfg.tasks),
+            ("exact_find", [ExactFindDedups(str(work / "exact_sigs"), str(work / "exact_dups"), ec)], 1),
+            ("exact_filter", [shards(current), ExactDedupFilter(str(work / "exact_dups"), ec,
+                                                                exclusion_writer=excluded("exact_dedup",
+                                                                                          "exact_duplicate")),
+                              JsonlWriter(str(work / "exact"), output_filename="${rank}.jsonl.gz")], cfg.tasks)]
+        current = work / "exact"
+
+    final_writer = (ParquetWriter(str(out / "data"), output_filename="${rank}.parquet", adapter=OutputRecord(True))
+                    if cfg.format == "parquet" else
+                    JsonlWriter(str(out / "data"), output_filename="${rank}.jsonl.gz", adapter=OutputRecord(False)))
+    if cfg.dedup.minhash is not None:
+        try:
+            mh = MinHashConfig(**cfg.dedup.minhash)
+        except (TypeError, ValueError) as e:
+            raise JacodeError(f"dedup.minhash: {e}") from e
+        dc = datatrove_minhash_config(mh)
+        stages += [
+            ("minhash_signatures", [shards(current), ShingleMinhashSignature(str(work / "minhash_sigs"), mh)],
+             cfg.tasks),
+            ("minhash_buckets", [MinhashDedupBuckets(str(work / "minhash_sigs"), str(work / "minhash_buckets"),
+                                                     config=dc)], mh.bands),
+            ("minhash_cluster", [MinhashDedupCluster(str(work / "minhash_buckets"), str(work / "minhash_remove"),
+                                                     config=dc)], 1),
+            ("minhash_filter", [shards(current),
+                                MinhashDedupFilter(str(work / "minhash_remove"),
+                                                   exclusion_writer=excluded("near_dedup", "near_duplicate")),
+                                LanguageStats(), final_writer], cfg.tasks)]
+    else:
+        stages.append(("write", [shards(current), LanguageStats(), final_writer], cfg.tasks))
+    return stages
+
+
+def make_executors(cfg: DataConfig, executor: str, workers: int) -> list:
+    logs = Path(cfg.output) / "logs"
+    previous, executors = None, []
+    for name, steps, tasks in build_stages(cfg):
+        common = dict(pipeline=steps, tasks=tasks, logging_dir=str(logs / name), depends=previous)
+        if executor == "local":
+            from datatrove.executor import LocalPipelineExecutor
+
+            ex = LocalPipelineExecutor(workers=min(workers, tasks), **common)
+        elif executor == "slurm":
+            from datatrove.executor import SlurmPipelineExecutor
+
+            s = cfg.slurm
+            ex = SlurmPipelineExecutor(job_name=f"jacode_{name}", partition=s.partition, time=s.time,
+                                       cpus_per_task=s.cpus_per_task, mem_per_cpu_gb=s.mem_per_cpu_gb,
+                                       venv_path=s.venv_path, sbatch_args=s.sbatch_args, workers=workers,
+                                       mail_user=None, **common)
+        elif executor == "ray":
+            try:
+                import ray  # noqa: F401
+            except ImportError as e:
+                raise JacodeError("--executor ray needs Ray: pip install 'datatrove[ray]'") from e
+            from datatrove.executor.ray import RayPipelineExecutor
+
+            ex = RayPipelineExecutor(workers=workers, **common)
+        else:
+            raise JacodeError(f"unknown executor {executor!r} (local, slurm, ray)")
+        executors.append((name, ex))
+        previous = ex
+    return executors
+
+
+def write_report(cfg: DataConfig) -> dict:
+    from jacode.data.stats import build_report, report_markdown
+
+    out = Path(cfg.output)
+    stage_dirs = [(name, out / "logs" / name) for name, _, _ in build_stages(cfg)]
+    report = build_report(stage_dirs)
+    (out / "stats.json").write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    (out / "stats.md").write_text(report_markdown(report))
+    return report
+
+
+def run(cfg: DataConfig, executor: str = "local", workers: int = 1) -> dict | None:
+    Path(cfg.output).mkdir(parents=True, exist_ok=True)
+    executors = make_executors(cfg, executor, workers)
+    # Running the last executor runs its `depends` chain first; for Slurm this submits every stage as a job
+    # array that waits for the previous one, and the report is written later with `jacode data report`.
+    executors[-1][1].run()
+    if executor != "local":
+        return None
+    return write_report(cfg)
