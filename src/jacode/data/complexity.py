@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache
 
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
@@ -42,7 +42,7 @@ class ComplexityBounds:
     max_functions: int | None = None
 
 
-@lru_cache(maxsize=None)
+@cache
 def condition_pattern(language: str) -> re.Pattern:
     """A regex matching every token lizard counts as a condition in `language` (and some that it does not)."""
     from lizard_languages import get_reader_for
@@ -50,7 +50,7 @@ def condition_pattern(language: str) -> re.Pattern:
     conditions = get_reader_for(LIZARD_FILES[language])(None).conditions
     words = sorted(c for c in conditions if c.isalpha())
     operators = sorted((re.escape(c) for c in conditions if not c.isalpha()), key=len, reverse=True)
-    parts = ([r"\b(?:%s)\b" % "|".join(words)] if words else []) + operators
+    parts = ([r"\b(?:" + "|".join(words) + r")\b"] if words else []) + operators
     return re.compile("|".join(parts))
 
 

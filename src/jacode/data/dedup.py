@@ -16,10 +16,10 @@ import re
 import unicodedata
 
 import numpy as np
-from datatrove.pipeline.dedup.exact_dedup import ExactDedupConfig
-from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignature
 from datatrove.io import get_datafolder
 from datatrove.pipeline.base import PipelineStep
+from datatrove.pipeline.dedup.exact_dedup import ExactDedupConfig
+from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignature
 from datatrove.utils.hashing import HashConfig
 
 from jacode.data.minhash import MinHashConfig, MinHasher

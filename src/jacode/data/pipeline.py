@@ -136,8 +136,13 @@ def build_stages(cfg: DataConfig) -> list[tuple[str, list, int]]:
     from jacode.data.readers import document_reader
     from jacode.data.stats import LanguageStats
     from jacode.data.syntax import SyntaxFilter
-    from jacode.data.text_filters import (EnglishQualityFilter, EnglishThresholds, JapaneseQualityFilter,
-                                          LanguageFilter, TextThresholds)
+    from jacode.data.text_filters import (
+        EnglishQualityFilter,
+        EnglishThresholds,
+        JapaneseQualityFilter,
+        LanguageFilter,
+        TextThresholds,
+    )
 
     out = Path(cfg.output)
     work = out / "work"

@@ -171,8 +171,8 @@ def detect_language(text: str) -> str:
 
 
 class LanguageFilter(BaseFilter):
-    """Routes text (every document whose kind is not "code"): sets metadata.language when missing, drops those outside `languages`, and drops
-    documents whose declared language disagrees with what the text is (mislabelled shards)."""
+    """Routes text (every document whose kind is not "code"): sets metadata.language when missing, drops those
+    outside `languages`, and drops documents whose declared language disagrees with the text (mislabelled shards)."""
 
     name = "🔤 language check"
 
