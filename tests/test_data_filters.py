@@ -215,7 +215,7 @@ def test_complexity_screen_never_hides_a_lizard_drop():
     from jacode.data.complexity import ComplexityBounds, check_bounds, measure, screen, screen_passes
 
     stdlib = Path(sysconfig.get_paths()["stdlib"])
-    files = sorted(stdlib.glob("*.py"))[::6]
+    files = sorted(stdlib.glob("*.py"))[::6] + sorted(stdlib.glob("*/__init__.py"))[::3]
     parser = get_parser("python")
     tight = ComplexityBounds(max_function_ccn=15, max_avg_ccn=6, min_nloc=20, max_nloc=800)
     screened = 0
@@ -223,7 +223,7 @@ def test_complexity_screen_never_hides_a_lizard_drop():
         text = f.read_text(errors="replace")
         s = screen("python", text, parser.parse(text.encode()).root_node)
         m = measure("python", text)
-        assert s["max_decisions"] + 1 >= m["max_ccn"] and s["nonblank_lines"] >= m["nloc"], f.name
+        assert s["max_decisions"] + 1 >= m["max_ccn"] and s["code_lines"] <= m["nloc"] <= s["nonblank_lines"], f.name
         for bounds in (ComplexityBounds(), tight):
             if screen_passes(s, bounds):
                 screened += 1
