@@ -1,0 +1,1 @@
+"""Model surgery: task-arithmetic merging (chat vector) and dense → MoE upcycling."""

@@ -1,0 +1,223 @@
+"""Task arithmetic and the chat vector: out = T + Σ wᵢ·(Mᵢ − B), tensor by tensor, streaming.
+
+The chat vector (Llama-3.1-Future-Code-Ja's recipe) is the one-vector case: T = the continually pretrained model,
+M = Llama-3.1-Instruct, B = Llama-3.1 base: T gains instruction following without any SFT data. TIES merging
+(Yadav et al., 2023) is offered for several vectors: each vector is trimmed to its largest `density` share of
+entries, a sign is elected per entry by the summed trimmed values, and only entries that agree are averaged.
+
+Checks happen before anything is written: one architecture family, identical tensor names, identical shapes
+between B and every Mᵢ, and T's shapes equal to B's — except the embedding and LM-head rows when T's tokenizer
+extends B's (Japanese tokens appended): then only the shared rows receive the vector and the new rows keep T's
+values. Anything else is an error naming the tensor. The output has T's names, dtypes and shard layout, so it is
+written as it is computed (tensors.py): peak memory is a few tensors, not three models.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from jacode.errors import JacodeError
+from jacode.surgery.tensors import DTYPES, ModelTensors, ShardWriter, write_index
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
+                   "added_tokens.json", "vocab.json", "merges.txt")
+VOCAB_TENSORS = ("embed_tokens.weight", "lm_head.weight", "wte.weight", "embed_out.weight")
+
+
+@dataclass
+class MergeConfig:
+    target: str
+    base: str
+    vectors: list[tuple[str, float]]  # (model Mᵢ, weight wᵢ)
+    method: str = "linear"  # linear | ties
+    density: float = 0.2  # TIES: share of each vector's entries kept
+    template_from: str | None = None  # the parent whose chat template the output gets (default: first Mᵢ)
+    description: str = "task arithmetic"
+    extra: dict = field(default_factory=dict)
+
+
+def _config(path: str) -> dict:
+    p = Path(path) / "config.json"
+    if not p.exists():
+        raise JacodeError(f"{path}: no config.json — not a Hugging Face model directory")
+    return json.loads(p.read_text())
+
+
+def _vocab(path: str) -> dict[str, int] | None:
+    tok = Path(path) / "tokenizer.json"
+    if not tok.exists():
+        return None
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(tok)).get_vocab(with_added_tokens=True)
+
+
+def check_compatible(cfg: MergeConfig, t: ModelTensors, b: ModelTensors, ms: list[ModelTensors]) -> dict[str, int]:
+    """Raises a JacodeError naming the first problem; returns {vocab tensor: shared rows} for vocab extension."""
+    configs = {p: _config(p) for p in [cfg.target, cfg.base, *[m for m, _ in cfg.vectors]]}
+    families = {p: (c.get("model_type"), tuple(c.get("architectures") or ())) for p, c in configs.items()}
+    if len({f[0] for f in families.values()}) != 1:
+        raise JacodeError("models are of different architecture families: "
+                          + ", ".join(f"{p}: {f[0]}" for p, f in families.items()))
+    for (path, m) in [(cfg.base, b), *[(p, mt) for (p, _), mt in zip(cfg.vectors, ms)]]:
+        for name in sorted(set(t.infos) ^ set(m.infos)):
+            side = "target" if name not in t.infos else path
+            raise JacodeError(f"tensor {name} is missing from {side} (tensor names must match)")
+    partial: dict[str, int] = {}
+    for name, ti in t.infos.items():
+        bi = b.infos[name]
+        for (path, _), m in zip(cfg.vectors, ms):
+            mi = m.infos[name]
+            if mi.shape != bi.shape:
+                raise JacodeError(f"tensor {name}: shape {mi.shape} in {path} but {bi.shape} in base {cfg.base}")
+        if ti.shape == bi.shape:
+            continue
+        grows_rows = (name.endswith(VOCAB_TENSORS) and len(ti.shape) == 2 and ti.shape[1] == bi.shape[1]
+                      and ti.shape[0] > bi.shape[0])
+        if not grows_rows:
+            raise JacodeError(f"tensor {name}: shape {ti.shape} in target but {bi.shape} in base")
+        partial[name] = bi.shape[0]
+    if partial:
+        tv, bv = _vocab(cfg.target), _vocab(cfg.base)
+        if tv is None or bv is None:
+            raise JacodeError(f"tensor {next(iter(partial))}: the target has more vocabulary rows than the base, "
+                              "and without both tokenizer.json files jacode cannot check that it extends it")
+        moved = [tok for tok, i in bv.items() if tv.get(tok) != i]
+        if moved:
+            raise JacodeError(f"tensor {next(iter(partial))}: the target's tokenizer does not extend the base's "
+                              f"(e.g. token {moved[0]!r} has id {bv[moved[0]]} in the base, {tv.get(moved[0])} "
+                              "in the target); only appended tokens can keep their own rows")
+    return partial
+
+
+def _ties(deltas: list[torch.Tensor], weights: list[float], density: float) -> torch.Tensor:
+    trimmed = []
+    for d in deltas:
+        k = max(1, int(round(density * d.numel())))
+        if k < d.numel():
+            threshold = d.abs().flatten().kthvalue(d.numel() - k + 1).values
+            d = torch.where(d.abs() >= threshold, d, torch.zeros_like(d))
+        trimmed.append(d)
+    weighted = [w * d for w, d in zip(weights, trimmed)]
+    sign = torch.sign(sum(weighted))
+    agree = [(torch.sign(d) == sign) & (d != 0) for d in trimmed]
+    count = sum(a.float() for a in agree).clamp(min=1)
+    return sum(torch.where(a, wd, torch.zeros_like(wd)) for a, wd in zip(agree, weighted)) / count
+
+
+def merge(cfg: MergeConfig, out: str | Path) -> dict:
+    out = Path(out)
+    if cfg.method not in ("linear", "ties"):
+        raise JacodeError(f"unknown merge method {cfg.method!r} (linear, ties)")
+    if not cfg.vectors:
+        raise JacodeError("give at least one model to take a task vector from")
+    start = time.time()
+    t, b = ModelTensors(cfg.target), ModelTensors(cfg.base)
+    ms = [ModelTensors(p) for p, _ in cfg.vectors]
+    partial = check_compatible(cfg, t, b, ms)
+    out.mkdir(parents=True, exist_ok=True)
+    weights = [w for _, w in cfg.vectors]
+    weight_map, total, changed = {}, 0, 0
+    by_file = t.names_by_file()
+    bar = tqdm(total=len(t.infos), desc="merge", unit="tensor")
+    for path, names in by_file.items():
+        infos = [t.infos[n] for n in names]
+        writer = ShardWriter(out / path.name, [(i.name, i.dtype, i.shape) for i in infos], t.metadata[path.name])
+        for name in names:
+            target = t.read(name)
+            if not target.is_floating_point():  # integer buffers (e.g. position ids) are not task vectors
+                writer.write(name, target)
+                bar.update()
+                continue
+            rows = partial.get(name, target.shape[0] if target.dim() else None)
+            # float64: for float32/16 inputs, T + (I − B) with T = B gives I bit for bit (differences are exact).
+            base = b.read(name).double()
+            deltas = [m.read(name).double() - base for m in ms]
+            del base
+            delta = (sum(w * d for w, d in zip(weights, deltas)) if cfg.method == "linear"
+                     else _ties(deltas, weights, cfg.density))
+            del deltas
+            result = target.double()
+            if target.dim():
+                result[:rows] += delta
+            else:
+                result += delta
+            changed += int(delta.count_nonzero())
+            writer.write(name, result.to(target.dtype))
+            weight_map[name] = path.name
+            bar.update()
+        writer.close()
+        total += writer.total
+    bar.close()
+    weight_map.update({n: t.infos[n].file.name for n in t.infos})
+    write_index(out, weight_map, total)
+    for m in (t, b, *ms):
+        m.close()
+    sources = _copy_side_files(cfg, out)
+    report = {"method": cfg.method, "description": cfg.description, "target": cfg.target, "base": cfg.base,
+              "vectors": [{"model": p, "weight": w} for p, w in cfg.vectors], "density": cfg.density,
+              "vocab_rows_shared": partial, "changed_entries": changed, "seconds": round(time.time() - start, 2),
+              "files_from": sources, **cfg.extra}
+    (out / "merge_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    (out / "README.md").write_text(_readme(report))
+    return report
+
+
+def _copy_side_files(cfg: MergeConfig, out: Path) -> dict[str, str]:
+    """config, generation config and tokenizer from the target (its vocabulary is the one the weights use);
+    the chat template from the instruct/vector model (what the merge adds is the ability to follow it)."""
+    sources: dict[str, str] = {}
+    for name in ("config.json", "generation_config.json", *TOKENIZER_FILES):
+        if (Path(cfg.target) / name).exists():
+            shutil.copy(Path(cfg.target) / name, out / name)
+            sources[name] = cfg.target
+    template_parent = Path(cfg.template_from or cfg.vectors[0][0])
+    template = _chat_template(template_parent)
+    if template is not None:
+        (out / "chat_template.jinja").write_text(template)
+        tc = out / "tokenizer_config.json"
+        if tc.exists():  # a template inside tokenizer_config.json would override the file: drop it
+            data = json.loads(tc.read_text())
+            if data.pop("chat_template", None) is not None:
+                tc.write_text(json.dumps(data, indent=2, ensure_ascii=False))
+        sources["chat_template.jinja"] = str(template_parent)
+    return sources
+
+
+def _chat_template(model_dir: Path) -> str | None:
+    if (model_dir / "chat_template.jinja").exists():
+        return (model_dir / "chat_template.jinja").read_text()
+    tc = model_dir / "tokenizer_config.json"
+    if tc.exists():
+        template = json.loads(tc.read_text()).get("chat_template")
+        if isinstance(template, str):
+            return template
+    return None
+
+
+def _readme(r: dict) -> str:
+    terms = " + ".join(f"{v['weight']}·({v['model']} − base)" for v in r["vectors"])
+    lines = [f"# Merged model ({r['description']})", "", "Made by `jacode merge`:", "",
+             f"    out = {r['target']} + {'TIES(' + terms + ')' if r['method'] == 'ties' else terms}",
+             f"    base = {r['base']}", ""]
+    if r["vocab_rows_shared"]:
+        lines += ["The target's vocabulary extends the base's: only the shared rows of "
+                  + ", ".join(f"`{k}` (first {v})" for k, v in r["vocab_rows_shared"].items())
+                  + " received the vector; the added rows keep the target's values.", ""]
+    lines += ["Files taken from the parents:", ""] + [f"- `{k}`: {v}" for k, v in r["files_from"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def chat_vector(base: str, instruct: str, target: str, out: str | Path, scale: float = 1.0) -> dict:
+    return merge(MergeConfig(target=target, base=base, vectors=[(instruct, scale)], description="chat vector",
+                             template_from=instruct), out)
+
+
+__all__ = ["DTYPES", "MergeConfig", "chat_vector", "merge"]
