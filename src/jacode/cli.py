@@ -23,6 +23,8 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(model_app, name="model")
 app.add_typer(tokenizer_app, name="tokenizer")
 app.add_typer(train_app, name="train")
+merge_app = typer.Typer(help="Merge models: chat vector, task arithmetic, TIES (streaming).", no_args_is_help=True)
+app.add_typer(merge_app, name="merge")
 data_app = typer.Typer(help="Pretraining data: readers, filters, dedup and stats on datatrove.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
@@ -338,6 +340,75 @@ def tokenizer_train(
     for kind, value in report["fertility_chars_per_token"].items():
         shown = f"{value:.3f} chars/token" if value else "(no held-out text)"
         typer.echo(f"  fertility {kind:<5} {shown}")
+
+
+@merge_app.command("chat-vector")
+@friendly
+def merge_chat_vector(
+    base: str = typer.Option(..., "--base", help="The base model the instruct model was tuned from (B)."),
+    instruct: str = typer.Option(..., "--instruct", help="The instruction-tuned model (I)."),
+    target: str = typer.Option(..., "--target", help="The model that receives the vector (T), e.g. after CPT."),
+    scale: float = typer.Option(1.0, "--scale"),
+    out: Path = typer.Option(..., "--out", "-o"),
+):
+    """out = T + scale·(I − B), tensor by tensor; tokenizer from T, chat template from I."""
+    from jacode.surgery.merge import chat_vector
+
+    r = chat_vector(base, instruct, target, out, scale=scale)
+    typer.echo(f"merged in {r['seconds']} s: {out}" + (f" (vocab rows shared: {r['vocab_rows_shared']})"
+                                                      if r["vocab_rows_shared"] else ""))
+
+
+@merge_app.command("task-arithmetic")
+@friendly
+def merge_task_arithmetic(
+    base: str = typer.Option(..., "--base", help="The common base model (B)."),
+    target: str = typer.Option(..., "--target", help="The model the vectors are added to (often B itself)."),
+    vector: list[str] = typer.Option(..., "--vector", help="MODEL:WEIGHT, repeatable: adds WEIGHT·(MODEL − B)."),
+    method: str = typer.Option("linear", "--method", help="linear or ties."),
+    density: float = typer.Option(0.2, "--density", help="TIES: share of each vector's entries kept."),
+    template_from: Optional[str] = typer.Option(None, "--template-from", help="Chat template source model."),
+    out: Path = typer.Option(..., "--out", "-o"),
+):
+    """out = T + Σ wᵢ·(Mᵢ − B) (linear) or its TIES version."""
+    from jacode.surgery.merge import MergeConfig, merge
+
+    vectors = []
+    for v in vector:
+        model, _, w = v.rpartition(":")
+        try:
+            vectors.append((model, float(w)))
+        except ValueError as e:
+            raise JacodeError(f"--vector {v!r}: expected MODEL:WEIGHT") from e
+    r = merge(MergeConfig(target=target, base=base, vectors=vectors, method=method, density=density,
+                          template_from=template_from), out)
+    typer.echo(f"merged ({method}) in {r['seconds']} s: {out}")
+
+
+@app.command("upcycle")
+@friendly
+def upcycle_cmd(
+    model: str = typer.Option(..., "--model", help="Dense Llama-family HF model directory."),
+    out: Path = typer.Option(..., "--out", "-o"),
+    experts: int = typer.Option(8, "--experts"),
+    top_k: int = typer.Option(2, "--top-k"),
+    router_init: str = typer.Option("zeros", "--router-init", help="zeros, random or hidden (k-means)."),
+    noise: float = typer.Option(0.0, "--noise", help="Expert-copy noise std, relative to each weight's std."),
+    aux_loss_coef: float = typer.Option(0.01, "--aux-loss-coef", help="Router load-balancing loss weight."),
+    seed: int = typer.Option(0, "--seed"),
+    no_verify: bool = typer.Option(False, "--no-verify", help="Skip the logits check (it loads both models)."),
+):
+    """Dense → Mixtral MoE: experts copy the MLP, a router is added; verified against the dense model."""
+    from jacode.surgery.upcycle import UpcycleConfig, upcycle
+
+    r = upcycle(model, out, UpcycleConfig(experts=experts, top_k=top_k, router_init=router_init, noise=noise,
+                                          aux_loss_coef=aux_loss_coef, seed=seed, verify=not no_verify))
+    typer.echo(f"upcycled in {r['seconds']} s: {out}  ({experts} experts, top-{top_k}, router {router_init})")
+    if "verify" in r:
+        v = r["verify"]
+        typer.echo(f"  max |logits(moe) - logits(dense)| = {v['max_abs_logit_diff']:.3g}"
+                   + ("" if v["equality_expected"] else " (noise > 0: equality not expected)")
+                   + f"; save/load round trip: {'ok' if v['round_trip'] else 'FAILED'}")
 
 
 @data_app.command("run")

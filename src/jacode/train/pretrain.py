@@ -113,7 +113,7 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
     sequences = iter(stream)
     metrics = JsonlAppender(out / "metrics.jsonl") if accelerator.is_main_process else None
     bar = tqdm(total=cfg.max_steps, initial=step, desc="pretrain", disable=not accelerator.is_local_main_process)
-    tokens_seen, t0, loss_acc, n_acc = 0, time.perf_counter(), 0.0, 0
+    tokens_seen, t0, loss_acc, aux_acc, n_acc = 0, time.perf_counter(), 0.0, 0.0, 0
     model.train()
     while step < cfg.max_steps:
         # Every process walks the same stream and keeps its own share of the sequences.
@@ -134,7 +134,8 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
                                                                                  getattr(torch, cfg.dtype))
             kwargs["position_ids"] = position_ids_for(starts, cfg.seq_len).to(accelerator.device)
         with accelerator.accumulate(model):
-            loss = model(input_ids=input_ids, labels=input_ids, **kwargs).loss
+            output = model(input_ids=input_ids, labels=input_ids, **kwargs)
+            loss = output.loss  # MoE models with output_router_logits include the load-balancing loss here
             accelerator.backward(loss)
             if accelerator.sync_gradients and cfg.grad_clip:
                 accelerator.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -143,6 +144,8 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
             optimizer.zero_grad()
         tokens_seen += input_ids.numel() * world
         loss_acc += loss.item()
+        if getattr(output, "aux_loss", None) is not None:
+            aux_acc += float(output.aux_loss)
         n_acc += 1
         if not accelerator.sync_gradients:
             continue
@@ -152,11 +155,13 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
             elapsed = time.perf_counter() - t0
             row = {"step": step, "loss": loss_acc / n_acc, "lr": scheduler.get_last_lr()[0],
                    "tokens_per_s": tokens_seen / elapsed, "tokens": tokens_seen}
+            if aux_acc:
+                row["router_aux_loss"] = aux_acc / n_acc
             bar.set_postfix(loss=f"{row['loss']:.3f}", tok_s=f"{row['tokens_per_s']:.0f}")
             if metrics:
                 metrics.write(row)
             accelerator.log(row, step=step)
-            tokens_seen, t0, loss_acc, n_acc = 0, time.perf_counter(), 0.0, 0
+            tokens_seen, t0, loss_acc, aux_acc, n_acc = 0, time.perf_counter(), 0.0, 0.0, 0
         if step % cfg.save_every == 0 or step == cfg.max_steps:
             save_checkpoint(accelerator, model, tokenizer, stream, out, step, cfg)
         if stop_after is not None and step >= stop_after:

@@ -1,0 +1,173 @@
+"""`jacode merge`: chat vector and task arithmetic on tiny random Llama models, checked tensor by tensor."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from jacode.errors import JacodeError
+from jacode.surgery.merge import MergeConfig, chat_vector, merge
+from jacode.surgery.tensors import ModelTensors
+
+
+def _weights(d: Path) -> dict[str, torch.Tensor]:
+    out = {}
+    for f in sorted(d.glob("*.safetensors")):
+        out.update(load_file(f))
+    return out
+
+
+def _variant(src: Path, dst: Path, seed: int, scale: float = 0.01, dtype=None) -> Path:
+    """A copy of src with every float tensor moved by a random delta (a stand-in for fine-tuning)."""
+    import shutil
+
+    shutil.copytree(src, dst)
+    g = torch.Generator().manual_seed(seed)
+    for f in dst.glob("*.safetensors"):
+        tensors = load_file(f)
+        out = {}
+        for k, v in tensors.items():
+            v = v + scale * torch.randn(v.shape, generator=g) if v.is_floating_point() else v
+            out[k] = v.to(dtype) if dtype is not None and v.is_floating_point() else v
+        save_file(out, f, metadata={"format": "pt"})
+    return dst
+
+
+@pytest.fixture(scope="module")
+def models(tiny_model, tmp_path_factory):
+    root = tmp_path_factory.mktemp("merge")
+    base = tiny_model
+    instruct = _variant(base, root / "instruct", seed=1)
+    (instruct / "chat_template.jinja").write_text("{% for m in messages %}<|{{ m.role }}|>{{ m.content }}"
+                                                  "{% endfor %}INSTRUCT-TEMPLATE")
+    return base, instruct, root
+
+
+def test_chat_vector_onto_the_base_gives_the_instruct_model_exactly(models, tmp_path):
+    base, instruct, _ = models
+    report = chat_vector(str(base), str(instruct), str(base), tmp_path / "out")
+    got, want = _weights(tmp_path / "out"), _weights(instruct)
+    assert got.keys() == want.keys()
+    for k in want:
+        assert torch.equal(got[k], want[k]), k
+    assert report["changed_entries"] > 0
+    assert (tmp_path / "out" / "chat_template.jinja").read_text().endswith("INSTRUCT-TEMPLATE")
+    assert json.loads((tmp_path / "out" / "config.json").read_text())["model_type"] == "llama"
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "chat vector" in readme and "chat_template.jinja" in readme
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    AutoModelForCausalLM.from_pretrained(tmp_path / "out")  # a normal HF model directory
+    tok = AutoTokenizer.from_pretrained(tmp_path / "out")
+    assert tok.apply_chat_template([{"role": "user", "content": "x"}], tokenize=False).endswith("INSTRUCT-TEMPLATE")
+
+
+def test_scale_zero_gives_the_target_and_scale_is_linear(models, tmp_path):
+    base, instruct, root = models
+    target = _variant(base, tmp_path / "target", seed=2)
+    chat_vector(str(base), str(instruct), str(target), tmp_path / "zero", scale=0.0)
+    half = chat_vector(str(base), str(instruct), str(target), tmp_path / "half", scale=0.5)
+    t, b, i = _weights(target), _weights(base), _weights(instruct)
+    zero, h = _weights(tmp_path / "zero"), _weights(tmp_path / "half")
+    for k in t:
+        assert torch.equal(zero[k], t[k]), k
+        assert torch.allclose(h[k], t[k] + 0.5 * (i[k] - b[k]), atol=1e-6), k
+    assert half["description"] == "chat vector"
+
+
+def test_dtype_and_shards_follow_the_target(models, tmp_path):
+    base, instruct, _ = models
+    target = _variant(base, tmp_path / "bf16", seed=3, dtype=torch.bfloat16)
+    chat_vector(str(base), str(instruct), str(target), tmp_path / "out")
+    got, t = _weights(tmp_path / "out"), _weights(target)
+    assert all(got[k].dtype == t[k].dtype == torch.bfloat16 for k in t if t[k].is_floating_point())
+
+
+def test_vocabulary_extension_keeps_the_new_rows(models, tmp_path):
+    """T's tokenizer appends Japanese tokens: shared rows get the vector, new rows keep T's values."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base, instruct, _ = models
+    tok = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForCausalLM.from_pretrained(base)
+    n_base = len(tok)
+    tok.add_tokens(["関数", "変数", "テスト"])
+    model.resize_token_embeddings(len(tok))
+    with torch.no_grad():
+        model.get_input_embeddings().weight[n_base:] = 7.0
+    target = tmp_path / "extended"
+    model.save_pretrained(target)
+    tok.save_pretrained(target)
+    report = chat_vector(str(base), str(instruct), str(target), tmp_path / "out")
+    got, b, i, t = _weights(tmp_path / "out"), _weights(base), _weights(instruct), _weights(target)
+    name = "model.embed_tokens.weight"
+    assert report["vocab_rows_shared"] == {name: n_base}
+    assert torch.allclose(got[name][:n_base], t[name][:n_base] + i[name] - b[name], atol=1e-6)
+    assert torch.equal(got[name][n_base:], t[name][n_base:])
+    assert (got[name][n_base:] == 7.0).all()
+
+
+def test_mismatches_are_clear_errors_naming_the_tensor(models, tmp_path):
+    base, instruct, _ = models
+    bad = _variant(base, tmp_path / "bad", seed=4)
+    f = next(bad.glob("*.safetensors"))
+    tensors = load_file(f)
+    name = "model.layers.0.mlp.up_proj.weight"
+    tensors[name] = tensors[name][:-1]
+    save_file(tensors, f, metadata={"format": "pt"})
+    with pytest.raises(JacodeError, match=name.replace(".", r"\.")):
+        chat_vector(str(base), str(instruct), str(bad), tmp_path / "o1")
+    missing = _variant(base, tmp_path / "missing", seed=5)
+    f = next(missing.glob("*.safetensors"))
+    tensors = load_file(f)
+    del tensors["model.norm.weight"]
+    save_file(tensors, f, metadata={"format": "pt"})
+    with pytest.raises(JacodeError, match=r"model\.norm\.weight is missing"):
+        chat_vector(str(base), str(missing), str(base), tmp_path / "o2")
+    other = _variant(base, tmp_path / "other", seed=6)
+    cfg = json.loads((other / "config.json").read_text())
+    cfg["model_type"] = "qwen2"
+    (other / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(JacodeError, match="architecture families"):
+        chat_vector(str(base), str(instruct), str(other), tmp_path / "o3")
+    with pytest.raises(JacodeError, match="not a Hugging Face model|not a safetensors"):
+        chat_vector(str(base), str(instruct), str(tmp_path), tmp_path / "o4")
+    assert not (tmp_path / "o1").exists()  # nothing is written before the checks pass
+
+
+def test_task_arithmetic_and_ties(models, tmp_path):
+    base, instruct, _ = models
+    other = _variant(base, tmp_path / "other", seed=7)
+    cfg = MergeConfig(target=str(base), base=str(base), vectors=[(str(instruct), 0.6), (str(other), 0.4)])
+    merge(cfg, tmp_path / "linear")
+    b, i, o = _weights(base), _weights(instruct), _weights(other)
+    lin = _weights(tmp_path / "linear")
+    for k in b:
+        assert torch.allclose(lin[k], b[k] + 0.6 * (i[k] - b[k]) + 0.4 * (o[k] - b[k]), atol=1e-6), k
+    cfg.method, cfg.density = "ties", 0.3
+    merge(cfg, tmp_path / "ties")
+    ties = _weights(tmp_path / "ties")
+    k = "model.layers.0.mlp.up_proj.weight"
+    d1, d2, dm = i[k] - b[k], o[k] - b[k], ties[k] - b[k]
+    # Trimmed: far fewer entries move than with the linear merge; kept entries follow the elected sign.
+    assert dm.count_nonzero() < 0.6 * d1.numel()
+    elected = torch.sign(0.6 * d1 * (d1.abs() >= d1.abs().quantile(0.7)) + 0.4 * d2 * (d2.abs() >= d2.abs().quantile(0.7)))
+    moved = dm != 0
+    assert (torch.sign(dm[moved]) == elected[moved]).float().mean() > 0.99
+
+
+def test_cli_chat_vector(models, tmp_path):
+    base, instruct, _ = models
+    proc = subprocess.run([sys.executable, "-m", "jacode.cli", "merge", "chat-vector", "--base", str(base),
+                           "--instruct", str(instruct), "--target", str(base), "--scale", "1.0",
+                           "--out", str(tmp_path / "cv")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads((tmp_path / "cv" / "merge_report.json").read_text())["vectors"][0]["weight"] == 1.0
+    with ModelTensors(tmp_path / "cv") as m:
+        assert "model.embed_tokens.weight" in m
