@@ -93,7 +93,8 @@ def test_moe_continued_pretraining_changes_the_router(tiny_model, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "jacode", "train", "pretrain", "--model", str(tmp_path / "moe"),
                            "--data", str(data), "--out", str(tmp_path / "run"), "--seq-len", "64",
                            "--batch-size", "4", "--max-steps", "4", "--warmup-steps", "1", "--lr", "3e-3",
-                           "--log-every", "2", "--save-every", "4", "--fim-rate", "0"], capture_output=True, text=True, timeout=600)
+                           "--log-every", "2", "--save-every", "4", "--fim-rate", "0"],
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert all(r["router_aux_loss"] > 0 for r in rows)

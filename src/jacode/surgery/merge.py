@@ -97,6 +97,45 @@ def check_compatible(cfg: MergeConfig, t: ModelTensors, b: ModelTensors, ms: lis
     return partial
 
 
+CHUNK = 1 << 22  # elements per block of arithmetic: bounds the temporaries to a few tens of MB
+
+
+def _compute_dtype(*tensors: torch.Tensor) -> torch.dtype:
+    """float64 when any input is float32/64: then T + (I − B) with T = B gives I bit for bit (differences of
+    float32 numbers are exact in float64). For 16-bit inputs float32 is enough for that and twice as fast."""
+    return torch.float64 if any(t.dtype in (torch.float32, torch.float64) for t in tensors) else torch.float32
+
+
+def _linear(target, base, models, weights, rows) -> tuple[torch.Tensor, int]:
+    """T[:rows] += Σ wᵢ (Mᵢ − B), in row blocks (the rows beyond `rows` are the target's added vocabulary)."""
+    ct = _compute_dtype(target, base, *models)
+    result = target.clone() if target.dim() else target.reshape(1).clone()
+    flat = [x.reshape(1, -1) if x.dim() == 0 else x for x in (base, *models)]
+    base2, models2 = flat[0], flat[1:]
+    per_row = max(1, result[0].numel()) if result.dim() else 1
+    step = max(1, CHUNK // per_row)
+    changed = 0
+    for r0 in range(0, rows, step):
+        r1 = min(rows, r0 + step)
+        b = base2[r0:r1].to(ct)
+        delta = sum(w * (m[r0:r1].to(ct) - b) for w, m in zip(weights, models2))
+        changed += int(delta.count_nonzero())
+        result[r0:r1] = (result[r0:r1].to(ct) + delta).to(target.dtype)
+    return result.reshape(target.shape), changed
+
+
+def _ties_tensor(target, base, models, weights, rows, density) -> tuple[torch.Tensor, int]:
+    ct = _compute_dtype(target, base, *models)
+    b = base.to(ct)
+    delta = _ties([m.to(ct) - b for m in models], weights, density)
+    result = target.to(ct)
+    if target.dim():
+        result[:rows] += delta
+    else:
+        result += delta
+    return result.to(target.dtype), int(delta.count_nonzero())
+
+
 def _ties(deltas: list[torch.Tensor], weights: list[float], density: float) -> torch.Tensor:
     trimmed = []
     for d in deltas:
@@ -136,21 +175,15 @@ def merge(cfg: MergeConfig, out: str | Path) -> dict:
                 writer.write(name, target)
                 bar.update()
                 continue
-            rows = partial.get(name, target.shape[0] if target.dim() else None)
-            # float64: for float32/16 inputs, T + (I − B) with T = B gives I bit for bit (differences are exact).
-            base = b.read(name).double()
-            deltas = [m.read(name).double() - base for m in ms]
-            del base
-            delta = (sum(w * d for w, d in zip(weights, deltas)) if cfg.method == "linear"
-                     else _ties(deltas, weights, cfg.density))
-            del deltas
-            result = target.double()
-            if target.dim():
-                result[:rows] += delta
+            rows = partial.get(name, target.shape[0] if target.dim() else 1)
+            base, models = b.read(name), [m.read(name) for m in ms]
+            if cfg.method == "linear":
+                result, n = _linear(target, base, models, weights, rows)
             else:
-                result += delta
-            changed += int(delta.count_nonzero())
-            writer.write(name, result.to(target.dtype))
+                result, n = _ties_tensor(target, base, models, weights, rows, cfg.density)
+            del base, models
+            changed += n
+            writer.write(name, result)
             weight_map[name] = path.name
             bar.update()
         writer.close()

@@ -149,7 +149,7 @@ def upcycle(dense_dir: str | Path, out: str | Path, cfg: UpcycleConfig = Upcycle
     g = torch.Generator().manual_seed(cfg.seed)
     weight_map, total = {}, 0
     files = src.names_by_file()
-    for k, (path, names) in enumerate(files.items()):
+    for k, names in enumerate(files.values()):
         # Plan this output shard: dense MLP tensors become E expert copies; each layer's router follows its
         # down_proj (every layer has exactly one).
         plan: list[tuple[str, str, tuple[int, ...], tuple]] = []
@@ -169,7 +169,7 @@ def upcycle(dense_dir: str | Path, out: str | Path, cfg: UpcycleConfig = Upcycle
         shard = f"model-{k + 1:05d}-of-{len(files):05d}.safetensors" if len(files) > 1 else "model.safetensors"
         writer = ShardWriter(out / shard, [(n, d, s) for n, d, s, _ in plan])
         cached: tuple[str, torch.Tensor] | None = None
-        for name, dtype, shape, how in plan:
+        for name, dtype, _shape, how in plan:
             if how[0] == "router":
                 tensor = _router(how[1], dense_cfg["hidden_size"], cfg, _dtype(dtype), centroids)
             else:
