@@ -57,7 +57,10 @@ class ScriptedServer:
     Records how many requests were in flight at once.
     """
 
-    def __init__(self, script=None, default=("ok", "answer"), delay: float = 0.0):
+    def __init__(self, script=None, default=("ok", "answer"), delay: float = 0.0, responder=None):
+        # responder(path, body) -> text or list of texts (one per choice): answers that depend on the request,
+        # for clients that send requests concurrently (a script's order would then be arbitrary).
+        self.responder = responder
         self.script = list(script or [])
         self.default = default
         self.delay = delay
@@ -105,13 +108,14 @@ class ScriptedServer:
                     return
                 if kind == "sleep":
                     time.sleep(action[1])
-                text = action[-1]
                 n = body.get("n", 1)
+                text = server.responder(self.path, body) if server.responder else action[-1]
+                texts = text if isinstance(text, list) else [text] * n
                 if self.path.endswith("/chat/completions"):
-                    choices = [{"index": i, "message": {"role": "assistant", "content": text},
-                                "finish_reason": "stop"} for i in range(n)]
+                    choices = [{"index": i, "message": {"role": "assistant", "content": t},
+                                "finish_reason": "stop"} for i, t in enumerate(texts)]
                 else:
-                    choices = [{"index": i, "text": text, "finish_reason": "stop"} for i in range(n)]
+                    choices = [{"index": i, "text": t, "finish_reason": "stop"} for i, t in enumerate(texts)]
                 self._send(200, json.dumps({"choices": choices}).encode())
 
         ThreadingHTTPServer.request_queue_size = 128  # the default backlog (5) resets connections under load

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
@@ -11,7 +10,9 @@ from typing import Optional
 
 import typer
 
+from jacode.cli_util import friendly
 from jacode.errors import JacodeError
+from jacode.synth.cli import app as synth_app
 
 app = typer.Typer(help="jacode: build and evaluate Japanese x software-development LLMs.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -23,24 +24,11 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(model_app, name="model")
 app.add_typer(tokenizer_app, name="tokenizer")
 app.add_typer(train_app, name="train")
+app.add_typer(synth_app, name="synth")
 merge_app = typer.Typer(help="Merge models: chat vector, task arithmetic, TIES (streaming).", no_args_is_help=True)
 app.add_typer(merge_app, name="merge")
 data_app = typer.Typer(help="Pretraining data: readers, filters, dedup and stats on datatrove.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
-
-
-def friendly(fn):
-    """Print user errors as one line (exit 2) instead of a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except JacodeError as e:
-            typer.secho(f"error: {e}", fg="red", err=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
 
 
 # ---- options shared by several commands -------------------------------------------------------------

@@ -1,0 +1,113 @@
+"""The shared generation route of `jacode synth magpie` and `jacode synth persona`:
+
+  instructions.jsonl   one record per instruction slot (resumable: slots already there are not asked again)
+  → filter             Japanese share, length, refusals, repetition, exact and near duplicates
+  responses.jsonl      M responses per kept instruction (resumable the same way)
+  candidates.jsonl     {"id", "prompt": [messages], "responses": [kept texts]} — the input of `jacode synth score`
+  stats.json           kept/dropped per filter at each step
+
+Every step appends record by record, so a SIGKILL loses at most the batch in flight and a re-run asks only for
+what is missing. Sampling is seeded per batch (seed + the batch's first slot id).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from tqdm import tqdm
+
+from jacode.engines import Engine, Request, SamplingParams
+from jacode.io import JsonlAppender, atomic_write_text, read_jsonl
+from jacode.synth.filters import TextFilterConfig, check_text, dedup
+
+
+@dataclass
+class GenerateConfig:
+    n_responses: int = 4
+    batch_size: int = 32  # slots per engine call (the openai engine runs them concurrently)
+    seed: int = 0
+    instruction_params: SamplingParams = field(default_factory=lambda: SamplingParams(
+        temperature=1.0, top_p=1.0, max_new_tokens=256))
+    response_params: SamplingParams = field(default_factory=lambda: SamplingParams(
+        temperature=0.8, top_p=0.95, max_new_tokens=1024))
+    filters: TextFilterConfig = field(default_factory=TextFilterConfig)
+    japanese: bool = True
+    near_dedup: bool = True
+
+
+def done_ids(path: Path) -> set:
+    return {r["id"] for r in read_jsonl(path, skip_torn_tail=True)} if path.exists() else set()
+
+
+def resumable(engine: Engine, slots: list[dict], make_request: Callable[[dict], Request], params: SamplingParams,
+              out: Path, make_record: Callable[[dict, list], dict], batch_size: int, desc: str) -> list[dict]:
+    """Asks the engine for every slot whose id is not yet in `out`; appends one record per slot."""
+    have = done_ids(out)
+    pending = [s for s in slots if s["id"] not in have]
+    with JsonlAppender(out) as sink, tqdm(total=len(slots), initial=len(slots) - len(pending), desc=desc,
+                                          unit="item") as bar:
+        for start in range(0, len(pending), batch_size):
+            batch = pending[start:start + batch_size]
+            seeded = replace(params, seed=params.seed + hash_id(batch[0]["id"]))
+            results = engine.generate([make_request(s) for s in batch], seeded)
+            for slot, completions in zip(batch, results):
+                sink.write(make_record(slot, completions))
+            bar.update(len(batch))
+    by_id = {r["id"]: r for r in read_jsonl(out)}
+    return [by_id[s["id"]] for s in slots if s["id"] in by_id]
+
+
+def hash_id(x) -> int:
+    return x if isinstance(x, int) else sum(map(ord, str(x)))
+
+
+def prompt_messages(system: str | None, user: str) -> list[dict]:
+    return ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+
+
+def respond_and_collect(engine: Engine, instructions: list[dict], out_dir: Path, cfg: GenerateConfig,
+                        stats: dict) -> Path:
+    """Filters instructions, asks for responses, filters them, writes candidates.jsonl and stats.json."""
+    reasons = [check_text(r["instruction"], cfg.filters, cfg.japanese) if r.get("finish_reason") != "length"
+               else "truncated" for r in instructions]
+    for i, d in enumerate(dedup([r["instruction"] for r in instructions], near=cfg.near_dedup)):
+        reasons[i] = reasons[i] or d
+    stats["instructions"] = _count(reasons)
+    kept = [r for r, why in zip(instructions, reasons) if why is None]
+    params = replace(cfg.response_params, seed=cfg.seed)
+    responses = resumable(
+        engine, kept, lambda r: Request(messages=prompt_messages(r.get("system"), r["instruction"]),
+                                        n=cfg.n_responses),
+        params, out_dir / "responses.jsonl",
+        lambda r, cs: {"id": r["id"], "prompt": prompt_messages(r.get("system"), r["instruction"]),
+                       "responses": [c.text for c in cs], "finish_reasons": [c.finish_reason for c in cs]},
+        cfg.batch_size, "responses")
+    response_reasons: list[str | None] = []
+    candidates = []
+    for r in responses:
+        texts, why = [], []
+        for text, finish in zip(r["responses"], r["finish_reasons"]):
+            reason = "truncated" if finish == "length" else check_text(text, cfg.filters, cfg.japanese)
+            if reason is None and text in texts:
+                reason = "exact_duplicate"
+            why.append(reason)
+            if reason is None:
+                texts.append(text)
+        response_reasons += why
+        if texts:
+            candidates.append({"id": r["id"], "prompt": r["prompt"], "responses": texts})
+    stats["responses"] = _count(response_reasons)
+    stats["candidates"] = len(candidates)
+    path = out_dir / "candidates.jsonl"
+    atomic_write_text(path, "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in candidates))
+    atomic_write_text(out_dir / "stats.json", json.dumps(stats, ensure_ascii=False, indent=2))
+    return path
+
+
+def _count(reasons: list[str | None]) -> dict:
+    c = Counter(r or "kept" for r in reasons)
+    return {"total": len(reasons), "kept": c.pop("kept", 0), "dropped": dict(sorted(c.items()))}

@@ -1,0 +1,195 @@
+"""`jacode synth score`: rank each prompt's responses, write the SFT set (best) and the DPO set (best vs worst).
+
+Two scorers:
+- a reward model: a local sequence-classification model with one scalar output (the reference Japanese code
+  model's recipe scored four responses per Magpie instruction this way);
+- an LLM judge (Tanuki's recipe): every pair of responses is judged twice with the positions swapped; a verdict
+  counts only when both orders agree, otherwise the pair is a tie (position bias cancels out). A response's score
+  is its share of wins (ties count half). Verdicts are parsed strictly (`[[A]]`, `[[B]]`, `[[C]]` for a tie);
+  an unparseable answer is asked again, then counted as a failure and a tie, never dropped silently.
+
+Outputs are TRL's conversational formats: sft.jsonl {"messages": [...]}, dpo.jsonl {"prompt": [...],
+"chosen": [assistant], "rejected": [assistant]}; scores.jsonl keeps every score (and raw judge outputs), and is
+appended per prompt so that a killed run resumes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from jacode.engines import Engine, Request, SamplingParams
+from jacode.errors import JacodeError
+from jacode.io import JsonlAppender, atomic_write_text, read_jsonl
+from jacode.synth.generate import done_ids
+
+JUDGE_PROMPT = """あなたは公平な審査員です。以下のユーザーの質問に対する2つのAIアシスタントの回答を比較し、\
+より優れた回答を選んでください。
+正確さ、有用性、日本語の自然さ、コードが含まれる場合はその正しさを重視してください。\
+回答の順序や長さに影響されないでください。
+短く理由を述べた後、最終判定を必ず次のいずれかの形式で出力してください: \
+Aが優れていれば [[A]]、Bが優れていれば [[B]]、同等なら [[C]]。
+
+[ユーザーの質問]
+{question}
+
+[アシスタントAの回答]
+{answer_a}
+
+[アシスタントBの回答]
+{answer_b}
+"""
+VERDICT = re.compile(r"\[\[([ABC])\]\]")
+
+
+@dataclass
+class ScoreConfig:
+    min_margin: float = 0.0  # best − worst must exceed this for a DPO pair
+    judge_retries: int = 2
+    batch_size: int = 16
+
+
+def parse_verdict(text: str) -> str | None:
+    found = set(VERDICT.findall(text))
+    return found.pop() if len(found) == 1 else None  # none, or contradictory verdicts: unparseable
+
+
+def combine(first: str | None, swapped: str | None) -> str:
+    """Verdict for (x, y) from the judge's answers on (A=x, B=y) and (A=y, B=x): "x", "y" or "tie"."""
+    if first == "A" and swapped == "B":
+        return "x"
+    if first == "B" and swapped == "A":
+        return "y"
+    return "tie"
+
+
+def question_text(prompt: list[dict]) -> str:
+    return "\n\n".join(m["content"] for m in prompt if m["role"] == "user")
+
+
+class JudgeScorer:
+    def __init__(self, engine: Engine, cfg: ScoreConfig, params: SamplingParams | None = None):
+        self.engine, self.cfg = engine, cfg
+        self.params = params or SamplingParams(temperature=0.0, max_new_tokens=512)
+        self.failures = 0
+
+    def _ask(self, prompts: list[str]) -> list[tuple[str | None, str]]:
+        answers: list[tuple[str | None, str]] = [(None, "")] * len(prompts)
+        todo = list(range(len(prompts)))
+        for _attempt in range(self.cfg.judge_retries + 1):
+            if not todo:
+                break
+            results = self.engine.generate([Request(messages=[{"role": "user", "content": prompts[i]}])
+                                            for i in todo], self.params)
+            for i, r in zip(todo, results):
+                answers[i] = (parse_verdict(r[0].text), r[0].text)
+            todo = [i for i in todo if answers[i][0] is None]
+        self.failures += len(todo)
+        return answers
+
+    def score(self, prompt: list[dict], responses: list[str]) -> tuple[list[float], dict]:
+        pairs = list(itertools.combinations(range(len(responses)), 2))
+        q = question_text(prompt)
+        asks = []
+        for x, y in pairs:
+            asks.append(JUDGE_PROMPT.format(question=q, answer_a=responses[x], answer_b=responses[y]))
+            asks.append(JUDGE_PROMPT.format(question=q, answer_a=responses[y], answer_b=responses[x]))
+        answers = self._ask(asks)
+        wins = [0.0] * len(responses)
+        raw = []
+        for k, (x, y) in enumerate(pairs):
+            (v1, t1), (v2, t2) = answers[2 * k], answers[2 * k + 1]
+            outcome = combine(v1, v2)
+            if outcome == "x":
+                wins[x] += 1
+            elif outcome == "y":
+                wins[y] += 1
+            else:
+                wins[x] += 0.5
+                wins[y] += 0.5
+            raw.append({"pair": [x, y], "verdicts": [v1, v2], "outcome": outcome, "raw": [t1, t2]})
+        others = max(1, len(responses) - 1)
+        return [w / others for w in wins], {"judgments": raw}
+
+
+class RewardScorer:
+    def __init__(self, model_dir: str, device: str | None = None):
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        self.torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        self.model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+        if self.model.config.num_labels != 1:
+            raise JacodeError(f"{model_dir}: a reward model has one scalar output; this one has "
+                              f"num_labels={self.model.config.num_labels}")
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model.config.pad_token_id = self.tokenizer.pad_token_id
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model.to(self.device)
+        self.failures = 0
+
+    def score(self, prompt: list[dict], responses: list[str]) -> tuple[list[float], dict]:
+        texts = [self.tokenizer.apply_chat_template(prompt + [{"role": "assistant", "content": r}], tokenize=False)
+                 if self.tokenizer.chat_template else question_text(prompt) + "\n" + r for r in responses]
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
+                             add_special_tokens=False).to(self.device)
+        with self.torch.no_grad():
+            scores = self.model(**enc).logits[:, 0].float().tolist()
+        return scores, {}
+
+
+def score_candidates(candidates: str | Path, scorer, out_dir: str | Path, cfg: ScoreConfig = ScoreConfig()) -> dict:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    items = list(read_jsonl(candidates))
+    for n, c in enumerate(items, 1):
+        if not {"id", "prompt", "responses"} <= set(c):
+            raise JacodeError(f"{candidates}:{n}: a candidate needs id, prompt (messages) and responses")
+    scores_path = out_dir / "scores.jsonl"
+    have = done_ids(scores_path)
+    with JsonlAppender(scores_path) as sink:
+        for c in tqdm([c for c in items if c["id"] not in have], desc="score", unit="prompt"):
+            if len(c["responses"]) == 1:
+                sink.write({"id": c["id"], "scores": [None], "detail": {"note": "one response: nothing to rank"}})
+                continue
+            scores, detail = scorer.score(c["prompt"], c["responses"])
+            sink.write({"id": c["id"], "scores": scores, "detail": detail})
+    scored = {r["id"]: r for r in read_jsonl(scores_path)}
+    sft, dpo, margins, all_scores = [], [], [], []
+    for c in items:
+        s = scored[c["id"]]["scores"]
+        if s[0] is None:
+            sft.append({"messages": c["prompt"] + [{"role": "assistant", "content": c["responses"][0]}]})
+            continue
+        all_scores += s
+        best, worst = max(range(len(s)), key=s.__getitem__), min(range(len(s)), key=s.__getitem__)
+        sft.append({"messages": c["prompt"] + [{"role": "assistant", "content": c["responses"][best]}]})
+        margin = s[best] - s[worst]
+        margins.append(margin)
+        if margin > cfg.min_margin:
+            dpo.append({"prompt": c["prompt"], "chosen": [{"role": "assistant", "content": c["responses"][best]}],
+                        "rejected": [{"role": "assistant", "content": c["responses"][worst]}]})
+    for name, rows in (("sft.jsonl", sft), ("dpo.jsonl", dpo)):
+        atomic_write_text(out_dir / name, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    stats = {"prompts": len(items), "sft": len(sft), "dpo": len(dpo),
+             "dpo_dropped_small_margin": len(margins) - len(dpo), "judge_parse_failures": scorer.failures,
+             "score_histogram": histogram(all_scores)}
+    atomic_write_text(out_dir / "score_stats.json", json.dumps(stats, indent=2))
+    return stats
+
+
+def histogram(values: list[float], bins: int = 10) -> dict[str, int]:
+    if not values:
+        return {}
+    lo, hi = min(values), max(values)
+    width = (hi - lo) / bins or 1.0
+    counts = Counter(min(bins - 1, int((v - lo) / width)) for v in values)
+    return {f"{lo + i * width:.3g}..{lo + (i + 1) * width:.3g}": counts.get(i, 0) for i in range(bins)}
