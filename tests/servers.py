@@ -57,10 +57,13 @@ class ScriptedServer:
     Records how many requests were in flight at once.
     """
 
-    def __init__(self, script=None, default=("ok", "answer"), delay: float = 0.0, responder=None):
+    def __init__(self, script=None, default=("ok", "answer"), delay: float = 0.0, responder=None,
+                 capacity: int | None = None):
         # responder(path, body) -> text or list of texts (one per choice): answers that depend on the request,
         # for clients that send requests concurrently (a script's order would then be arbitrary).
         self.responder = responder
+        # capacity: requests served at once (a GPU server's batch); the rest wait, as on a real server.
+        self.slots = threading.Semaphore(capacity) if capacity else None
         self.script = list(script or [])
         self.default = default
         self.delay = delay
@@ -91,8 +94,14 @@ class ScriptedServer:
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
                 try:
-                    if server.delay:
-                        time.sleep(server.delay)
+                    if server.slots:
+                        server.slots.acquire()
+                    try:
+                        if server.delay:
+                            time.sleep(server.delay)
+                    finally:
+                        if server.slots:
+                            server.slots.release()
                     self._respond(action, body)
                 finally:
                     with server.lock:
