@@ -256,3 +256,26 @@ def test_reward_model_scoring(tmp_path, tiny_model):
     # Scores are the reward model's: recomputing one gives the same number.
     again, _ = scorer.score([{"role": "user", "content": "BIAS"}], ["一つ目の回答", "二つ目の回答"])
     assert again == pytest.approx(scores["q2"], abs=1e-5)
+
+
+def test_magpie_with_a_local_model(tiny_model, tmp_path):
+    """The transformers engine is given the pre-query text as a raw prompt (its chat template's own prefix)."""
+    from dataclasses import replace
+
+    from transformers import AutoTokenizer
+
+    from jacode.engines import make_engine
+    from jacode.synth.generate import GenerateConfig
+    from jacode.synth.magpie import magpie, system_prompts
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    cfg = GenerateConfig(n_responses=1, japanese=False, near_dedup=False)
+    cfg.instruction_params = replace(cfg.instruction_params, max_new_tokens=12)
+    cfg.response_params = replace(cfg.response_params, max_new_tokens=12)
+    magpie(make_engine("transformers", model=str(tiny_model)), tok, tmp_path, 3, system_prompts("review"), cfg)
+    records = list(read_jsonl(tmp_path / "instructions.jsonl"))
+    assert [r["id"] for r in records] == [0, 1, 2] and all("コードレビュー" in r["system"] for r in records)
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    assert stats["pre_query_templates"] and stats["instructions"]["total"] == 3
+    with pytest.raises(JacodeError, match="unknown system prompt"):
+        system_prompts("coding,poetry")
