@@ -12,6 +12,7 @@ import typer
 
 from jacode.cli_util import friendly
 from jacode.errors import JacodeError
+from jacode.evals.ja.cli import register as register_ja
 from jacode.synth.cli import app as synth_app
 
 app = typer.Typer(help="jacode: build and evaluate Japanese x software-development LLMs.",
@@ -21,6 +22,7 @@ model_app = typer.Typer(help="Create models (random weights from a config).", no
 tokenizer_app = typer.Typer(help="Train the Japanese + code tokenizer.", no_args_is_help=True)
 train_app = typer.Typer(help="Train models: pretraining with FIM and packing, SFT, DPO.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+register_ja(eval_app)
 app.add_typer(model_app, name="model")
 app.add_typer(tokenizer_app, name="tokenizer")
 app.add_typer(train_app, name="train")

@@ -1,0 +1,1 @@
+"""Japanese generation evaluation: Japanese MT-Bench, ELYZA-tasks-style rubric grading, reference metrics."""

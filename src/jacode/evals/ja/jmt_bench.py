@@ -1,0 +1,207 @@
+"""Japanese MT-Bench: two-turn answers with the chat template, single-answer grading (1–10) of BOTH turns.
+
+Data: a directory laid out as FastChat's (`question.jsonl`, `reference_answer/*.jsonl`, `judge_prompts.jsonl` or
+`judge_ja_prompts.jsonl`) — the Stability AI and Swallow copies both are. Math, reasoning and coding are graded
+against reference answers. Stability AI's judge prompts lack the multi-turn ones, which is why one fork never
+grades turn 2; jacode then uses its own Japanese multi-turn prompts (data/jmt_judge_prompts.jsonl) and says so
+in the report. Judge prompts stay data files; raw judge outputs are stored beside the ratings.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from jacode.engines import Engine, Request, SamplingParams
+from jacode.errors import JacodeError
+from jacode.evals.ja.judge import JudgeRequest, judge_all, mean_ci
+from jacode.io import JsonlAppender, atomic_write_text, read_jsonl
+
+NEED_REFERENCE = ("math", "reasoning", "coding")
+# FastChat's per-category sampling temperatures for answer generation.
+TEMPERATURE = {"writing": 0.7, "roleplay": 0.7, "extraction": 0.0, "math": 0.0, "coding": 0.0,
+               "reasoning": 0.0, "stem": 0.1, "humanities": 0.1}
+REFERENCE_PREFERENCE = ("gpt-4o-2024-08-06", "base-gpt4o-with-human-annotation", "gpt-4")
+
+
+@dataclass
+class JMTConfig:
+    data: str
+    questions: str = "question.jsonl"
+    reference: str | None = None  # reference_answer/NAME.jsonl
+    judge_repeats: int = 1
+    judge_temperature: float = 0.0
+    judge_retries: int = 2
+    max_new_tokens: int = 1024
+    seed: int = 0
+
+
+def _fill(template: str, values: dict) -> str:
+    # Only the known placeholders are replaced: prompts may contain other braces (code, JSON).
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), template)
+
+
+def load(cfg: JMTConfig) -> tuple[list[dict], dict, dict, list[str]]:
+    """questions, references {qid: [turn1, turn2]}, prompts {name: record}, notes."""
+    d = Path(cfg.data)
+    qfile = d / cfg.questions
+    if not qfile.exists():
+        raise JacodeError(f"{qfile}: no such file (give --data DIR with FastChat's japanese_mt_bench layout)")
+    questions = list(read_jsonl(qfile))
+    for n, q in enumerate(questions, 1):
+        if not {"question_id", "category", "turns"} <= set(q) or len(q["turns"]) != 2:
+            raise JacodeError(f"{qfile}:{n}: expected question_id, category and two turns")
+    notes: list[str] = []
+    refs: dict = {}
+    ref_files = sorted((d / "reference_answer").glob("*.jsonl")) if (d / "reference_answer").is_dir() else []
+    if cfg.reference:
+        chosen = d / "reference_answer" / f"{cfg.reference}.jsonl"
+        if not chosen.exists():
+            raise JacodeError(f"{chosen}: no such reference answer file")
+    else:
+        names = {f.stem: f for f in ref_files}
+        chosen = next((names[n] for n in REFERENCE_PREFERENCE if n in names), ref_files[0] if ref_files else None)
+    if chosen:
+        for r in read_jsonl(chosen):
+            refs[int(r["question_id"])] = r["choices"][0]["turns"]
+        notes.append(f"reference answers: {chosen.name}")
+    prompts: dict = {}
+    for name in ("judge_prompts.jsonl", "judge_ja_prompts.jsonl"):
+        if (d / name).exists():
+            prompts = {p["name"]: p for p in read_jsonl(d / name)}
+            notes.append(f"judge prompts: {name}")
+            break
+    shipped = {p["name"]: p for p in map(json.loads, resources.files("jacode.evals.ja").joinpath(
+        "data/jmt_judge_prompts.jsonl").read_text("utf-8").splitlines())}
+    for name, p in shipped.items():
+        if name not in prompts:
+            prompts[name] = p
+            notes.append(f"{name}: not in the data; jacode's Japanese prompt used")
+    missing_refs = [q["question_id"] for q in questions if q["category"] in NEED_REFERENCE
+                    and int(q["question_id"]) not in refs]
+    if missing_refs:
+        raise JacodeError(f"no reference answers for {len(missing_refs)} math/reasoning/coding questions "
+                          f"(e.g. {missing_refs[0]}); they cannot be graded as MT-Bench grades them")
+    return questions, refs, prompts, notes
+
+
+def generate_answers(engine: Engine, questions: list[dict], out: Path, cfg: JMTConfig) -> dict:
+    """{(qid, turn): answer}; turn 2 is asked with turn 1's question and answer in the conversation."""
+    path = out / "answers.jsonl"
+    have = {(r["question_id"], r["turn"]): r["answer"] for r in read_jsonl(path, skip_torn_tail=True)} \
+        if path.exists() else {}
+    with JsonlAppender(path) as sink:
+        for turn in (1, 2):
+            by_temp = defaultdict(list)
+            for q in questions:
+                if (q["question_id"], turn) not in have:
+                    by_temp[TEMPERATURE.get(q["category"], 0.7)].append(q)
+            for temp, qs in sorted(by_temp.items()):
+                params = SamplingParams(temperature=temp, top_p=1.0 if temp == 0 else 0.95,
+                                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
+                results = engine.generate([Request(messages=_conversation(q, turn, have)) for q in qs], params)
+                for q, cs in zip(qs, results):
+                    have[(q["question_id"], turn)] = cs[0].text
+                    sink.write({"question_id": q["question_id"], "turn": turn, "answer": cs[0].text,
+                                "finish_reason": cs[0].finish_reason})
+    return have
+
+
+def _conversation(q: dict, turn: int, answers: dict) -> list[dict]:
+    m = [{"role": "user", "content": q["turns"][0]}]
+    if turn == 2:
+        m += [{"role": "assistant", "content": answers[(q["question_id"], 1)]},
+              {"role": "user", "content": q["turns"][1]}]
+    return m
+
+
+def judge_requests(questions, refs, prompts, answers, repeat: int) -> list[JudgeRequest]:
+    reqs = []
+    for q in questions:
+        qid, needs_ref = q["question_id"], q["category"] in NEED_REFERENCE
+        ref = refs.get(int(qid), ["", ""])
+        values = {"question": q["turns"][0], "answer": answers[(qid, 1)], "question_1": q["turns"][0],
+                  "question_2": q["turns"][1], "answer_1": answers[(qid, 1)], "answer_2": answers[(qid, 2)],
+                  "ref_answer_1": ref[0], "ref_answer_2": ref[1] if len(ref) > 1 else ""}
+        for turn in (1, 2):
+            name = ("single-math-v1" if needs_ref else "single-v1") + ("-multi-turn" if turn == 2 else "")
+            p = prompts[name]
+            reqs.append(JudgeRequest(key=f"{qid}:{turn}:{repeat}", system=p.get("system_prompt"),
+                                     prompt=_fill(p["prompt_template"], values)))
+    return reqs
+
+
+def run_jmt(engine: Engine, judge: Engine, out: str | Path, cfg: JMTConfig) -> dict:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    questions, refs, prompts, notes = load(cfg)
+    answers = generate_answers(engine, questions, out, cfg)
+    path = out / "judgments.jsonl"
+    done = {r["key"]: r for r in read_jsonl(path, skip_torn_tail=True)} if path.exists() else {}
+    with JsonlAppender(path) as sink:
+        for rep in range(cfg.judge_repeats):
+            pending = [r for r in judge_requests(questions, refs, prompts, answers, rep) if r.key not in done]
+
+            def record(key, res):
+                qid, turn, repeat = key.split(":")
+                row = {"key": key, "question_id": qid, "turn": int(turn), "repeat": int(repeat), **res}
+                done[key] = row
+                sink.write(row)
+
+            params = SamplingParams(temperature=cfg.judge_temperature, max_new_tokens=2048, seed=cfg.seed + rep)
+            judge_all(judge, pending, 1, 10, cfg.judge_retries, params, on_result=record)
+    report = summarize(questions, done, cfg)
+    report["notes"] = notes
+    atomic_write_text(out / "scores.json", json.dumps(report, ensure_ascii=False, indent=2))
+    atomic_write_text(out / "scores.md", markdown(report))
+    return report
+
+
+def summarize(questions: list[dict], judgments: dict, cfg: JMTConfig) -> dict:
+    cats = {str(q["question_id"]): q["category"] for q in questions}
+    per_item: dict[tuple[str, int], list[float]] = defaultdict(list)
+    failures = []
+    for j in judgments.values():
+        if j["rating"] is None:
+            failures.append(j["key"])
+        else:
+            per_item[(str(j["question_id"]), j["turn"])].append(j["rating"])
+    table: dict = {}
+    for cat in sorted(set(cats.values())):
+        row = {}
+        for turn in (1, 2):
+            vals = [statistics.fmean(v) for (qid, t), v in per_item.items() if t == turn and cats[qid] == cat]
+            row[f"turn{turn}"] = statistics.fmean(vals) if vals else None
+        both = [statistics.fmean(v) for (qid, _), v in per_item.items() if cats[qid] == cat]
+        row["mean"] = statistics.fmean(both) if both else None
+        table[cat] = row
+    item_means = [statistics.fmean(v) for v in per_item.values()]
+    expected = len(questions) * 2 * cfg.judge_repeats
+    return {"benchmark": "jmt-bench", "overall": mean_ci(item_means),
+            "turn1": mean_ci([statistics.fmean(v) for (_, t), v in per_item.items() if t == 1]),
+            "turn2": mean_ci([statistics.fmean(v) for (_, t), v in per_item.items() if t == 2]),
+            "categories": table, "judgments": len(judgments), "expected_judgments": expected,
+            "failed_judgments": len(failures), "failed_keys": sorted(failures)[:50],
+            "judge_repeats": cfg.judge_repeats}
+
+
+def markdown(r: dict) -> str:
+    def f(x):
+        return "–" if x is None else f"{x:.2f}"
+
+    o = r["overall"]
+    lines = [f"# {r['benchmark']}", "",
+             f"Overall {f(o['mean'])} (95% CI {f(o['ci95'][0])}–{f(o['ci95'][1])}, {o['n']} question-turns); "
+             f"turn 1 {f(r['turn1']['mean'])}, turn 2 {f(r['turn2']['mean'])}; "
+             f"failed judgments: {r['failed_judgments']} of {r['judgments']}", "",
+             "| category | turn 1 | turn 2 | mean |", "|---|---:|---:|---:|"]
+    for cat, row in r["categories"].items():
+        lines.append(f"| {cat} | {f(row['turn1'])} | {f(row['turn2'])} | {f(row['mean'])} |")
+    lines += [""] + [f"- {n}" for n in r.get("notes", [])]
+    return "\n".join(lines) + "\n"
+

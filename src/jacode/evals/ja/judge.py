@@ -1,0 +1,75 @@
+"""LLM-as-a-judge plumbing shared by Japanese MT-Bench and the ELYZA-tasks-style rubric.
+
+Ratings are parsed strictly: exactly one distinct `[[n]]` with n in the allowed range (both `評価：[[5]]` and
+`Rating: [[5]]` match). A judgment that does not parse is asked again (`retries` times); if it still fails it is
+recorded as a failure with its raw text and counted in the report — never dropped silently, never guessed. Judge
+requests of one round go to the engine together, so an OpenAI-compatible judge sees them concurrently (bounded by
+the engine's concurrency).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import statistics
+from dataclasses import dataclass
+
+from jacode.engines import Engine, Request, SamplingParams
+
+RATING = re.compile(r"\[\[\s*(\d+(?:\.\d+)?)\s*\]\]")
+
+
+def parse_rating(text: str, low: float, high: float) -> float | None:
+    found = {float(x) for x in RATING.findall(text)}
+    if len(found) != 1:
+        return None  # no rating, or contradictory ratings
+    value = found.pop()
+    return value if low <= value <= high else None
+
+
+@dataclass
+class JudgeRequest:
+    key: str  # unique per judgment (question, turn, repeat)
+    system: str | None
+    prompt: str
+
+
+def judge_all(engine: Engine, requests: list[JudgeRequest], low: float, high: float, retries: int = 2,
+              params: SamplingParams = SamplingParams(temperature=0.0, max_new_tokens=1024),
+              on_result=None) -> dict[str, dict]:
+    """{key: {"rating": float | None, "raw": [texts...], "attempts": n}} for every request."""
+    results = {r.key: {"rating": None, "raw": [], "attempts": 0} for r in requests}
+    todo = list(requests)
+    for _attempt in range(retries + 1):
+        if not todo:
+            break
+        msgs = [Request(messages=([{"role": "system", "content": r.system}] if r.system else [])
+                        + [{"role": "user", "content": r.prompt}]) for r in todo]
+        answers = engine.generate(msgs, params)
+        still = []
+        for r, completions in zip(todo, answers):
+            text = completions[0].text
+            res = results[r.key]
+            res["raw"].append(text)
+            res["attempts"] += 1
+            res["rating"] = parse_rating(text, low, high)
+            if res["rating"] is None:
+                still.append(r)
+            elif on_result:
+                on_result(r.key, res)
+        todo = still
+    for r in todo:
+        if on_result:
+            on_result(r.key, results[r.key])
+    return results
+
+
+def mean_ci(values: list[float], seed: int = 0, n_boot: int = 2000) -> dict:
+    """Mean and a 95 % bootstrap interval (percentile) over the given per-item values."""
+    if not values:
+        return {"mean": None, "ci95": [None, None], "n": 0}
+    rng = random.Random(seed)
+    boots = sorted(statistics.fmean(rng.choices(values, k=len(values))) for _ in range(n_boot))
+    lo, hi = boots[int(0.025 * n_boot)], boots[min(n_boot - 1, math.ceil(0.975 * n_boot) - 1)]
+    return {"mean": statistics.fmean(values), "ci95": [lo, hi], "n": len(values)}

@@ -1,0 +1,90 @@
+"""Metric-scored Japanese generation tasks: question answering (NIILC style), summarization (XL-Sum style) and
+en→ja translation (WMT20 style), from the user's local JSONL copies (`--data FILE`).
+
+Record fields (the first present is used):
+  niilc   question | input;  answers (list) | answer | output          → exact_match, char_f1, fuzzy_ratio
+  xlsum   text | input;      summary | target | output                 → rouge1, rouge2, rougeL (MeCab words)
+  wmt     source | en | input;  target | ja | reference | output       → BLEU (sacrebleu ja-mecab)
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from jacode.engines import Engine, Request, SamplingParams
+from jacode.errors import JacodeError
+from jacode.evals.ja.metrics import METRICS, bleu
+from jacode.io import JsonlAppender, atomic_write_text, read_jsonl
+
+TASKS = {
+    "niilc": {"input": ("question", "input"), "ref": ("answers", "answer", "output"),
+              "metrics": ("exact_match", "char_f1", "fuzzy_ratio"), "max_new_tokens": 64,
+              "prompt": "質問に対する答えを、説明を付けずに短く出力してください。\n\n質問：{input}\n答え："},
+    "xlsum": {"input": ("text", "input"), "ref": ("summary", "target", "output"),
+              "metrics": ("rouge1", "rouge2", "rougeL"), "max_new_tokens": 256,
+              "prompt": "次の記事を1〜3文で要約してください。\n\n記事：{input}\n要約："},
+    "wmt-en-ja": {"input": ("source", "en", "input"), "ref": ("target", "ja", "reference", "output"),
+                  "metrics": ("bleu",), "max_new_tokens": 256,
+                  "prompt": ("次の英語の文章を自然な日本語に翻訳してください。翻訳文だけを出力してください。\n\n"
+                             "英語：{input}\n日本語：")},
+}
+
+
+@dataclass
+class MetricTaskConfig:
+    task: str
+    data: str
+    limit: int | None = None
+    seed: int = 0
+
+
+def _field(record: dict, names: tuple[str, ...], path: str, n: int):
+    for name in names:
+        if record.get(name) not in (None, "", []):
+            return record[name]
+    raise JacodeError(f"{path}:{n}: none of the fields {list(names)} is present")
+
+
+def load_items(cfg: MetricTaskConfig) -> list[dict]:
+    if cfg.task not in TASKS:
+        raise JacodeError(f"unknown task {cfg.task!r}; known: {', '.join(TASKS)}")
+    spec = TASKS[cfg.task]
+    items = []
+    for n, r in enumerate(read_jsonl(cfg.data), 1):
+        ref = _field(r, spec["ref"], cfg.data, n)
+        items.append({"id": r.get("id", n - 1), "input": _field(r, spec["input"], cfg.data, n),
+                      "refs": ref if isinstance(ref, list) else [ref]})
+        if cfg.limit and len(items) >= cfg.limit:
+            break
+    return items
+
+
+def run_metric_task(engine: Engine, out: str | Path, cfg: MetricTaskConfig) -> dict:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    spec, items = TASKS.get(cfg.task), load_items(cfg)
+    path = out / "predictions.jsonl"
+    preds = {r["id"]: r["prediction"] for r in read_jsonl(path, skip_torn_tail=True)} if path.exists() else {}
+    pending = [it for it in items if it["id"] not in preds]
+    if pending:
+        results = engine.generate(
+            [Request(messages=[{"role": "user", "content": spec["prompt"].format(input=it["input"])}])
+             for it in pending],
+            SamplingParams(temperature=0.0, max_new_tokens=spec["max_new_tokens"], seed=cfg.seed))
+        with JsonlAppender(path) as sink:
+            for it, cs in zip(pending, results):
+                preds[it["id"]] = cs[0].text.strip().split("\n")[0] if cfg.task != "xlsum" else cs[0].text.strip()
+                sink.write({"id": it["id"], "prediction": preds[it["id"]], "refs": it["refs"]})
+    report: dict = {"benchmark": cfg.task, "data": cfg.data, "items": len(items), "metrics": {}}
+    for m in spec["metrics"]:
+        if m == "bleu":
+            score, signature = bleu([preds[it["id"]] for it in items], [it["refs"][0] for it in items])
+            report["metrics"]["bleu"] = score
+            report["bleu_signature"] = signature
+        else:
+            report["metrics"][m] = statistics.fmean(METRICS[m](preds[it["id"]], it["refs"]) for it in items)
+    atomic_write_text(out / "scores.json", json.dumps(report, ensure_ascii=False, indent=2))
+    return report
