@@ -21,6 +21,8 @@ def register(eval_app: typer.Typer) -> None:
         model: Optional[str] = typer.Option(None, "--model", help="Local HF model directory (answers)."),
         endpoint: Optional[str] = typer.Option(None, "--endpoint", help="OpenAI-compatible server (answers)."),
         model_name: Optional[str] = typer.Option(None, "--model-name"),
+        engine_kind: Optional[str] = typer.Option(None, "--engine", help="transformers, openai or vllm (inferred)."),
+        judge_engine: Optional[str] = typer.Option(None, "--judge-engine", help="transformers, openai or vllm."),
         judge_endpoint: Optional[str] = typer.Option(None, "--judge-endpoint", help="Judge server URL."),
         judge_model: Optional[str] = typer.Option(None, "--judge-model", help="Judge model id, or a local HF "
                                                                               "directory without --judge-endpoint."),
@@ -40,12 +42,12 @@ def register(eval_app: typer.Typer) -> None:
         if benchmark not in JA_BENCHMARKS:
             raise JacodeError(f"unknown Japanese benchmark {benchmark!r}; known: {', '.join(JA_BENCHMARKS)}")
 
-        def engine(model, endpoint, name):
-            kind = "openai" if endpoint else "transformers"
+        def engine(model, endpoint, name, kind=None):
+            kind = kind or ("openai" if endpoint else "transformers")
             opts = {"concurrency": concurrency} if kind == "openai" else {}
             return make_engine(kind, model=model, endpoint=endpoint, model_name=name, **opts)
 
-        answerer = engine(model, endpoint, model_name)
+        answerer = engine(model, endpoint, model_name, engine_kind)
         if benchmark in ("niilc", "xlsum", "wmt-en-ja"):
             from jacode.evals.ja.metric_tasks import MetricTaskConfig, run_metric_task
 
@@ -56,7 +58,7 @@ def register(eval_app: typer.Typer) -> None:
             return
         if not judge_model:
             raise JacodeError(f"{benchmark} is judged by a model: give --judge-model (and --judge-endpoint)")
-        judge = engine(None if judge_endpoint else judge_model, judge_endpoint, judge_model)
+        judge = engine(None if judge_endpoint else judge_model, judge_endpoint, judge_model, judge_engine)
         if benchmark == "jmt-bench":
             from jacode.evals.ja.jmt_bench import JMTConfig, markdown, run_jmt
 

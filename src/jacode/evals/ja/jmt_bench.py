@@ -46,9 +46,25 @@ def _fill(template: str, values: dict) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), template)
 
 
+def resolve_data(data: str) -> Path:
+    """A local directory, or a hub dataset repository id (downloaded once, then read as a local directory)."""
+    if Path(data).exists():
+        return Path(data)
+    try:
+        from huggingface_hub import snapshot_download
+
+        root = Path(snapshot_download(data, repo_type="dataset"))
+    except Exception as e:  # noqa: BLE001 — offline, unknown repo, auth: all mean "give a local copy"
+        raise JacodeError(f"{data}: not a local directory, and it could not be fetched from the hub ({e})") from e
+    found = sorted(root.rglob("question.jsonl"))
+    if not found:
+        raise JacodeError(f"{data}: the downloaded dataset has no question.jsonl")
+    return found[0].parent
+
+
 def load(cfg: JMTConfig) -> tuple[list[dict], dict, dict, list[str]]:
     """questions, references {qid: [turn1, turn2]}, prompts {name: record}, notes."""
-    d = Path(cfg.data)
+    d = resolve_data(cfg.data)
     qfile = d / cfg.questions
     if not qfile.exists():
         raise JacodeError(f"{qfile}: no such file (give --data DIR with FastChat's japanese_mt_bench layout)")
