@@ -22,8 +22,10 @@ $(DEVSTAMP): $(STAMP)
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-# System packages the tests need: bubblewrap (the sandbox) and the toolchains of the five languages.
-APT_PACKAGES := bubblewrap g++ openjdk-17-jdk-headless libjavatuples-java nodejs mono-mcs
+# System packages the tests need: bubblewrap (the sandbox), the toolchains of the five languages, and headless
+# Chromium with its WebDriver and a Japanese font (the arena's browser test and its screenshot).
+APT_PACKAGES := bubblewrap g++ openjdk-17-jdk-headless libjavatuples-java nodejs mono-mcs chromium chromium-driver \
+                fonts-ipafont-gothic
 $(SYSSTAMP): | $(BIN)/python
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -62,6 +62,7 @@ class ScriptedServer:
         # responder(path, body) -> text or list of texts (one per choice): answers that depend on the request,
         # for clients that send requests concurrently (a script's order would then be arbitrary).
         self.responder = responder
+        self.stream_delay = 0.01  # seconds between streamed events
         # capacity: requests served at once (a GPU server's batch); the rest wait, as on a real server.
         self.slots = threading.Semaphore(capacity) if capacity else None
         self.script = list(script or [])
@@ -85,6 +86,20 @@ class ScriptedServer:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _stream(self, text: str) -> None:
+                """Server-sent events, a few characters per event, as OpenAI-compatible servers stream."""
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                self.close_connection = True
+                for i in range(0, len(text), 3):
+                    event = {"choices": [{"index": 0, "delta": {"content": text[i:i + 3]}}]}
+                    self.wfile.write(b"data: " + json.dumps(event, ensure_ascii=False).encode() + b"\n\n")
+                    self.wfile.flush()
+                    time.sleep(server.stream_delay)
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -119,6 +134,9 @@ class ScriptedServer:
                     time.sleep(action[1])
                 n = body.get("n", 1)
                 text = server.responder(self.path, body) if server.responder else action[-1]
+                if body.get("stream"):
+                    self._stream(text if isinstance(text, str) else text[0])
+                    return
                 texts = text if isinstance(text, list) else [text] * n
                 if self.path.endswith("/chat/completions"):
                     choices = [{"index": i, "message": {"role": "assistant", "content": t},
@@ -137,3 +155,23 @@ class ScriptedServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class AppServer:
+    """An ASGI app (FastAPI) served by uvicorn on 127.0.0.1 in a background thread: real HTTP for the tests."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 30
+        while not self.server.started and time.time() < deadline:
+            time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from jacode.arena.cli import app as arena_app
 from jacode.cli_util import friendly
 from jacode.errors import JacodeError
 from jacode.evals.ja.cli import register as register_ja
@@ -27,6 +28,7 @@ app.add_typer(model_app, name="model")
 app.add_typer(tokenizer_app, name="tokenizer")
 app.add_typer(train_app, name="train")
 app.add_typer(synth_app, name="synth")
+app.add_typer(arena_app, name="arena")
 merge_app = typer.Typer(help="Merge models: chat vector, task arithmetic, TIES (streaming).", no_args_is_help=True)
 app.add_typer(merge_app, name="merge")
 data_app = typer.Typer(help="Pretraining data: readers, filters, dedup and stats on datatrove.", no_args_is_help=True)

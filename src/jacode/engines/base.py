@@ -62,6 +62,11 @@ class Engine(ABC):
                  progress: Progress | None = None) -> list[list[Completion]]:
         """One list of `request.n` completions per request, in request order."""
 
+    def stream(self, messages: list[dict[str, str]], params: SamplingParams):
+        """Yield the text of one chat answer in pieces as it is produced. Engines that cannot stream yield the
+        whole answer once; the openai and transformers engines stream token by token."""
+        yield self.generate([Request(messages=messages)], params)[0][0].text
+
     def close(self) -> None:
         pass
 

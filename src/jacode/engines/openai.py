@@ -7,6 +7,7 @@ jitter (honouring Retry-After); other 4xx errors fail at once with the server's 
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import threading
@@ -112,6 +113,27 @@ class OpenAIEngine(Engine):
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             return list(pool.map(run, requests))
+
+    def stream(self, messages: list[dict[str, str]], params: SamplingParams):
+        """Server-sent events from /chat/completions with "stream": true (no retries once text has flowed)."""
+        _, body = self._payload(Request(messages=messages), params)
+        body["stream"] = True
+        with self.client.stream("POST", self.base_url + "/chat/completions", json=body) as resp:
+            if resp.status_code != 200:
+                resp.read()
+                raise EngineError(f"{self.base_url}/chat/completions: HTTP {resp.status_code}: {resp.text[:300]}")
+            for line in resp.iter_lines():
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    break
+                try:
+                    delta = json.loads(data)["choices"][0].get("delta", {}).get("content")
+                except (ValueError, KeyError, IndexError) as e:
+                    raise EngineError(f"malformed stream event from {self.base_url}: {data[:200]!r}") from e
+                if delta:
+                    yield delta
 
     def close(self) -> None:
         self.client.close()

@@ -77,6 +77,26 @@ class TransformersEngine(Engine):
             out[ri].append(results[i])
         return out
 
+    def stream(self, messages: list[dict[str, str]], params: SamplingParams):
+        import threading
+
+        from transformers import TextIteratorStreamer
+
+        text = self.render(Request(messages=messages))
+        enc = self.tokenizer([text], return_tensors="pt", add_special_tokens=False).to(self.device)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        kwargs = dict(max_new_tokens=params.max_new_tokens, pad_token_id=self.tokenizer.pad_token_id,
+                      do_sample=params.temperature > 0, streamer=streamer)
+        if params.temperature > 0:
+            kwargs.update(temperature=params.temperature, top_p=params.top_p)
+        else:
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        self.torch.manual_seed(params.seed)
+        worker = threading.Thread(target=self.model.generate, kwargs={**enc, **kwargs}, daemon=True)
+        worker.start()
+        yield from streamer
+        worker.join()
+
     def _generate_batch(self, texts: list[str], params: SamplingParams, seed: int) -> list[Completion]:
         torch = self.torch
         enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)

@@ -1,0 +1,1 @@
+"""Arena: blind pairwise comparison web app (FastAPI + SQLite) and Bradley–Terry / Elo ratings."""

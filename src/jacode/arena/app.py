@@ -1,0 +1,230 @@
+"""`jacode arena serve`: a blind pairwise comparison page (Chatbot-Arena style, as the Tanuki team ran).
+
+A person writes a prompt; two models drawn at random (and placed left/right at random) answer side by side,
+streamed; the person votes A / B / tie / both bad; only then are the names shown. Battles live in SQLite
+(store.py). Model output is untrusted: while streaming it is shown as plain text, and the final rendering is
+Markdown converted on the server with raw HTML disabled and unsafe link schemes refused (markdown-it), under a
+Content-Security-Policy that forbids inline and foreign scripts. Requests are size-limited, battles are
+rate-limited per anonymous voter (a random id in a cookie), and the export/delete endpoints need the admin token.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+# Module level, not inside build_app: FastAPI resolves the (string) annotations of the endpoints against the
+# module's globals, and a `Request` it cannot resolve silently becomes a query parameter.
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
+
+from jacode.arena.store import VOTES, Store
+from jacode.engines import Engine, SamplingParams, make_engine
+from jacode.errors import JacodeError
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+COOKIE = "jacode_voter"
+
+
+@dataclass
+class ArenaModel:
+    name: str
+    spec: dict
+    params: SamplingParams
+    engine: Engine | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)  # local models generate one answer at a time
+
+    def get_engine(self) -> Engine:
+        with self.lock:
+            if self.engine is None:
+                kind = self.spec.get("engine") or ("openai" if self.spec.get("endpoint") else "transformers")
+                opts = {k: v for k, v in self.spec.items() if k not in ("name", "engine", "model", "endpoint",
+                                                                         "model_name", "params")}
+                self.engine = make_engine(kind, model=self.spec.get("model"), endpoint=self.spec.get("endpoint"),
+                                          model_name=self.spec.get("model_name"), **opts)
+            return self.engine
+
+    @property
+    def local(self) -> bool:
+        return not self.spec.get("endpoint")
+
+
+def load_models(path: str | Path) -> dict[str, ArenaModel]:
+    try:
+        data = yaml.safe_load(Path(path).read_text("utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise JacodeError(f"{path}: cannot read the models file: {e}") from e
+    entries = data.get("models") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or len(entries) < 2:
+        raise JacodeError(f"{path}: expected `models:` with at least two entries")
+    models = {}
+    for n, m in enumerate(entries):
+        if not isinstance(m, dict) or not m.get("name") or not (m.get("model") or m.get("endpoint")):
+            raise JacodeError(f"{path}: models[{n}] needs a name and a model (local) or an endpoint")
+        if m["name"] in models:
+            raise JacodeError(f"{path}: model name {m['name']!r} appears twice")
+        p = {"temperature": 0.7, "top_p": 0.95, "max_new_tokens": 1024, **(m.get("params") or {})}
+        models[m["name"]] = ArenaModel(m["name"], m, SamplingParams(**p))
+    return models
+
+
+def render_markdown(text: str) -> str:
+    from markdown_it import MarkdownIt
+
+    # commonmark with html disabled: raw HTML in the answer is shown as text; javascript:/vbscript:/data: links
+    # are refused by markdown-it's link validation.
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).render(text)
+
+
+class RateLimiter:
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self.events: dict[str, deque] = defaultdict(deque)
+        self.lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        with self.lock:
+            q = self.events[key]
+            while q and now - q[0] > 60:
+                q.popleft()
+            if len(q) >= self.per_minute:
+                return False
+            q.append(now)
+            return True
+
+
+def build_app(models: dict[str, ArenaModel], store: Store, admin_token: str | None = None,
+              battles_per_minute: int = 20, max_prompt_chars: int = 4000, max_body_bytes: int = 64 * 1024,
+              seed: int | None = None):
+    app = FastAPI(title="jacode arena", docs_url=None, redoc_url=None, openapi_url=None)
+    rng = random.Random(seed)
+    limiter = RateLimiter(battles_per_minute)
+    static = resources.files("jacode.arena").joinpath("static")
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and int(length) > max_body_bytes:
+            return JSONResponse({"detail": "request too large"}, status_code=413)
+        voter = request.cookies.get(COOKIE)
+        new_voter = voter is None or len(voter) != 32
+        request.state.voter = secrets.token_hex(16) if new_voter else voter
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if new_voter:
+            response.set_cookie(COOKIE, request.state.voter, httponly=True, samesite="strict", max_age=365 * 86400)
+        return response
+
+    @app.get("/", response_class=HTMLResponse)
+    def index() -> str:
+        return static.joinpath("index.html").read_text("utf-8")
+
+    @app.get("/static/{name}")
+    def asset(name: str) -> Response:
+        types = {"arena.js": "text/javascript", "arena.css": "text/css"}
+        if name not in types:
+            raise HTTPException(404)
+        return Response(static.joinpath(name).read_text("utf-8"), media_type=types[name] + "; charset=utf-8")
+
+    @app.post("/api/battles")
+    def new_battle(body: dict, request: Request) -> dict:
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise HTTPException(422, "prompt must be a non-empty string")
+        if len(prompt) > max_prompt_chars:
+            raise HTTPException(413, f"prompt longer than {max_prompt_chars} characters")
+        if not limiter.allow(request.state.voter):
+            raise HTTPException(429, "too many battles; wait a minute")
+        a, b = rng.sample(sorted(models), 2)
+        return {"battle": store.create(request.state.voter, prompt, a, b)}
+
+    def own_battle(battle: str, request: Request) -> dict:
+        row = store.get(battle)
+        if row is None or row["voter"] != request.state.voter:
+            raise HTTPException(404, "no such battle")
+        return row
+
+    @app.get("/api/battles/{battle}/stream/{side}")
+    def stream(battle: str, side: str, request: Request) -> StreamingResponse:
+        if side not in ("a", "b"):
+            raise HTTPException(404)
+        row = own_battle(battle, request)
+        model = models.get(row[f"model_{side}"])
+        if model is None:
+            raise HTTPException(410, "that model is no longer served")
+
+        def events():
+            def event(name: str, data: dict) -> str:
+                return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+            done = row[f"answer_{side}"]
+            if done is not None:  # a reload: the answer exists already
+                yield event("done", {"html": render_markdown(done)})
+                return
+            parts: list[str] = []
+            try:
+                lock = model.lock if model.local else None
+                if lock:
+                    lock.acquire()
+                try:
+                    for piece in model.get_engine().stream([{"role": "user", "content": row["prompt"]}],
+                                                           model.params):
+                        parts.append(piece)
+                        yield event("delta", {"text": piece})
+                finally:
+                    if lock:
+                        lock.release()
+            except Exception as e:  # noqa: BLE001 — shown to the voter; the battle stays unvotable
+                yield event("failure", {"message": f"the model failed: {type(e).__name__}"})
+                return
+            text = "".join(parts)
+            store.set_answer(battle, side, text)
+            yield event("done", {"html": render_markdown(text)})
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    @app.post("/api/battles/{battle}/vote")
+    def vote(battle: str, body: dict, request: Request) -> dict:
+        choice = body.get("vote")
+        if choice not in VOTES:
+            raise HTTPException(422, f"vote must be one of {list(VOTES)}")
+        row = own_battle(battle, request)
+        if not store.vote(battle, request.state.voter, choice):
+            row = store.get(battle)
+            if row["vote"] is not None:
+                raise HTTPException(409, "this battle already has a vote")
+            raise HTTPException(409, "both answers must be complete before voting")
+        return {"recorded": True, "vote": choice, "model_a": row["model_a"], "model_b": row["model_b"]}
+
+    def require_admin(request: Request) -> None:
+        given = request.headers.get("authorization", "")
+        if not admin_token or not secrets.compare_digest(given, f"Bearer {admin_token}"):
+            raise HTTPException(403, "admin token required")
+
+    @app.get("/api/admin/export")
+    def export(request: Request) -> PlainTextResponse:
+        require_admin(request)
+        return PlainTextResponse(store.export_jsonl(), media_type="application/x-ndjson")
+
+    @app.delete("/api/admin/battles/{battle}")
+    def delete(battle: str, request: Request) -> dict:
+        require_admin(request)
+        if not store.delete(battle):
+            raise HTTPException(404, "no such battle")
+        return {"deleted": battle}
+
+    return app

@@ -1,0 +1,85 @@
+"""`jacode arena ...` commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from jacode.cli_util import friendly
+
+app = typer.Typer(help="Blind pairwise comparison web app and its ratings.", no_args_is_help=True)
+Db = typer.Option(Path("arena.db"), "--db", help="SQLite file holding the battles.")
+
+
+@app.command("serve")
+@friendly
+def serve(
+    models: Path = typer.Option(..., "--models", help="YAML: models: [{name, model | endpoint, ...}]"),
+    db: Path = Db,
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    admin_token: Optional[str] = typer.Option(None, "--admin-token", envvar="JACODE_ARENA_ADMIN_TOKEN",
+                                              help="Enables /api/admin/* (export, delete) for this bearer token."),
+    battles_per_minute: int = typer.Option(20, "--battles-per-minute", help="Rate limit per voter."),
+):
+    """Serve the arena page; votes go to --db."""
+    import uvicorn
+
+    from jacode.arena.app import build_app, load_models
+    from jacode.arena.store import Store
+
+    app_ = build_app(load_models(models), Store(db), admin_token=admin_token, battles_per_minute=battles_per_minute)
+    typer.echo(f"arena on http://{host}:{port}/  (battles: {db})")
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
+@app.command("ratings")
+@friendly
+def ratings(
+    db: Path = Db,
+    out: Path = typer.Option(Path("leaderboard"), "--out", "-o"),
+    bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the intervals (0: none)."),
+    battles_file: Optional[Path] = typer.Option(None, "--battles", help="Rate a battles JSONL instead of --db."),
+):
+    """Bradley–Terry ratings with bootstrap intervals and online Elo: leaderboard .json, .html, .png."""
+    from jacode.arena.ratings import leaderboard
+    from jacode.arena.report import write_leaderboard
+    from jacode.arena.store import Store
+    from jacode.errors import JacodeError
+    from jacode.io import read_jsonl
+
+    battles = list(read_jsonl(battles_file)) if battles_file else Store(db).battles()
+    if len(battles) == 0:
+        raise JacodeError("no voted battles yet")
+    rows = leaderboard(battles, bootstrap)
+    paths = write_leaderboard(rows, out, len(battles))
+    for r in rows:
+        ci = r.get("ci95")
+        typer.echo(f"{r['rank']:>3}. {r['model']:<30} {r['rating']:7.1f}"
+                   + (f"  [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else "") + f"  elo {r['elo']:.1f}  n={r['battles']}")
+    typer.echo(f"leaderboard: {paths['html']}")
+
+
+@app.command("export")
+@friendly
+def export(db: Path = Db, out: Path = typer.Option(..., "--out", "-o")):
+    """Voted battles as JSONL."""
+    from jacode.arena.store import Store
+    from jacode.io import atomic_write_text
+
+    atomic_write_text(out, Store(db).export_jsonl())
+    typer.echo(f"{out}")
+
+
+@app.command("import")
+@friendly
+def import_(battles: Path = typer.Argument(..., help="Battles JSONL (from export)."), db: Path = Db):
+    """Add battles from JSONL (ids already present are skipped)."""
+    from jacode.arena.store import Store
+    from jacode.io import read_jsonl
+
+    added = Store(db).import_records(list(read_jsonl(battles)))
+    typer.echo(f"added {added} battles to {db}")
+
