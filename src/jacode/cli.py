@@ -537,6 +537,60 @@ def train_dpo(
     typer.echo(f"model: {dpo(cfg, out)}")
 
 
+@app.command("run")
+@friendly
+def run_cmd(
+    recipe: Optional[Path] = typer.Argument(None, help="Recipe YAML (default: the embedded tiny recipe)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and print the plan; run nothing."),
+    only: Optional[str] = typer.Option(None, "--only", help="Run just this stage (again)."),
+    start: Optional[str] = typer.Option(None, "--from", help="Run this stage and every later one (again)."),
+):
+    """Run a recipe: stages in order, each with a manifest; finished stages with unchanged inputs are skipped."""
+    from jacode.recipe import describe_plan, load_recipe, plan, run_recipe
+
+    r = load_recipe(recipe)
+    if dry_run:
+        typer.echo(describe_plan(r, plan(r, only, start)))
+        return
+    run_recipe(r, only, start, echo=typer.echo)
+
+
+@app.command("watch")
+@friendly
+def watch_cmd(
+    checkpoints: Path = typer.Argument(..., help="Directory whose subdirectories are HF checkpoints."),
+    benchmarks: str = typer.Option("humaneval", "--benchmarks", help="Comma-separated benchmark names."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Default: CHECKPOINTS/watch."),
+    data: list[str] = typer.Option([], "--data", help="BENCH=PATH for benchmarks that need local data."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="First N tasks of each benchmark."),
+    max_new_tokens: int = typer.Option(256, "--max-new-tokens"),
+    baseline: list[str] = typer.Option([], "--baseline", help="NAME:BENCH=PASS@1[,BENCH=...] dashed lines."),
+    once: bool = typer.Option(False, "--once", help="Evaluate what is there now and exit."),
+    interval: float = typer.Option(60.0, "--interval", help="Seconds between scans."),
+    settle: float = typer.Option(10.0, "--settle", help="A checkpoint must be unchanged this long."),
+):
+    """Evaluate each new checkpoint as it appears; metrics table and learning curves (restart-safe)."""
+    from jacode.watch import parse_baselines, watch
+
+    data_map = dict(d.split("=", 1) for d in data)
+    metrics = watch(checkpoints, [b.strip() for b in benchmarks.split(",") if b.strip()],
+                    out or checkpoints / "watch", data_map, limit, max_new_tokens, parse_baselines(baseline), once,
+                    interval, settle, echo=typer.echo)
+    typer.echo(f"metrics: {metrics}   curves: {metrics.parent / 'learning_curves.png'}")
+
+
+@app.command("report")
+@friendly
+def report_cmd(
+    run_dir: Path = typer.Argument(..., help="A recipe's run directory."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Default: RUN_DIR/report.html."),
+):
+    """One self-contained HTML report of a run."""
+    from jacode.report import build_report
+
+    typer.echo(f"report: {build_report(run_dir, out or run_dir / 'report.html')}")
+
+
 @app.command("doctor")
 def doctor_cmd():
     """Report toolchains and sandbox capabilities, with fixes."""

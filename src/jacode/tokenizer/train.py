@@ -58,7 +58,7 @@ def iter_documents(inputs: Iterable[str], text_field: str = "text") -> Iterator[
                     if text_field not in rec:
                         raise JacodeError(f"{f}: record {i} has no {text_field!r} field")
                     text = rec[text_field]
-                    yield text, rec.get("metadata", {}).get("kind") or classify(text)
+                    yield text, _fertility_kind(rec.get("metadata") or {}) or classify(text)
             else:
                 try:
                     text = f.read_text(encoding="utf-8")
@@ -104,6 +104,15 @@ def split_heldout(docs: Iterable[tuple[str, str]], every: int) -> tuple[list[tup
         h = int(hashlib.sha1(text.encode()).hexdigest()[:8], 16)
         (held if h % every == 0 else train).append((text, kind))
     return train, held
+
+
+def _fertility_kind(meta: dict) -> str | None:
+    """ja / en / code from a record's metadata: jacode's data pipeline writes kind (code|text) and language."""
+    if meta.get("kind") in ("ja", "en", "code"):
+        return meta["kind"]
+    if meta.get("kind") == "text" and meta.get("language") in ("ja", "en"):
+        return meta["language"]
+    return None
 
 
 def train_tokenizer(cfg: TokenizerConfig, out: str | Path) -> dict:
