@@ -36,8 +36,9 @@ $(SYSSTAMP): | $(BIN)/python
 venv: $(STAMP)
 dev: $(DEVSTAMP) $(SYSSTAMP)
 
+# The whole pipeline on the embedded tiny recipe (recipes/tiny.yaml): data → … → report, ~2 minutes on 2 cores.
 demo: $(STAMP) $(SYSSTAMP)
-	$(BIN)/jacode demo
+	$(BIN)/jacode run
 
 test: dev
 	$(BIN)/ruff check src tests benchmarks

@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
 import sysconfig
@@ -52,6 +53,7 @@ class Stage:
     config: dict[str, Any]
     line: int
     depends: list[str] = field(default_factory=list)
+    launch: str | None = None  # e.g. "accelerate launch --config_file ... --num_processes 8" for multi-GPU
 
 
 @dataclass
@@ -114,10 +116,13 @@ def load_recipe(path: str | Path | None = None) -> Recipe:
     for i, s in enumerate(data["stages"]):
         if not isinstance(s, dict):
             raise fail("each stage is a mapping with name, kind and config", "stages", i)
-        bad = set(s) - {"name", "kind", "config"}
+        bad = set(s) - {"name", "kind", "config", "launch"}
         if bad:
             k = sorted(bad)[0]
-            raise fail(f"stage {s.get('name', i)!r}: unknown key {k!r} (name, kind, config)", "stages", i, k)
+            raise fail(f"stage {s.get('name', i)!r}: unknown key {k!r} (name, kind, config, launch)", "stages", i, k)
+        if s.get("launch") is not None and not isinstance(s["launch"], str):
+            raise fail("`launch` is a command prefix string, e.g. 'accelerate launch --num_processes 8'",
+                       "stages", i, "launch")
         name, kind = s.get("name"), s.get("kind")
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][\w-]*", name):
             raise fail(f"stage {i}: `name` must be an identifier (letters, digits, _ and -)", "stages", i, "name")
@@ -140,7 +145,9 @@ def load_recipe(path: str | Path | None = None) -> Recipe:
         if problem:
             key = problem[0]
             raise fail(f"stage {name!r} ({kind}): {problem[1]}", "stages", i, "config", *( [key] if key else []))
-        stages.append(Stage(name, kind, config, _line(node, "stages", i), refs))
+        if kind == "report":  # a report reads the whole run: it is out of date whenever any stage is
+            refs = [x.name for x in stages]
+        stages.append(Stage(name, kind, config, _line(node, "stages", i), refs, s.get("launch")))
     run_dir = Path(data.get("run_dir") or f"runs/{data['name']}")
     return Recipe(data["name"], path, run_dir, stages, raw)
 
@@ -220,18 +227,22 @@ def plan(recipe: Recipe, only: str | None = None, start: str | None = None) -> l
         fp = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         fingerprints[s.name] = fp
         manifest = _read_manifest(run_dir / s.name)
-        if (only and s.name != only) or (start and s.name not in forced and manifest.get("status") == "done"):
+        up_to_date = manifest.get("status") == "done" and manifest.get("fingerprint") == fp
+        if only and s.name != only:
             action = "skip"
         elif s.name in forced:
             action = "run"
-        elif manifest.get("status") == "done" and manifest.get("fingerprint") == fp:
+        elif start:
+            if not up_to_date:
+                raise JacodeError(f"--from {start}: the earlier stage {s.name!r} is not done or its inputs changed; "
+                                  "run without --from first")
+            action = "skip"
+        elif up_to_date:
             action = "skip"
         elif manifest.get("status") in ("running", "failed") and manifest.get("fingerprint") == fp:
             action = "resume"
         else:
             action = "run"
-        if start and s.name not in forced and action != "skip":
-            raise JacodeError(f"--from {start}: the earlier stage {s.name!r} is not done; run it first")
         plans.append(Plan(s, config, output_path(recipe, s), fp, action))
     return plans
 
@@ -247,6 +258,9 @@ def describe_plan(recipe: Recipe, plans: list[Plan]) -> str:
     lines = [f"recipe {recipe.name} ({recipe.path}) → {recipe.run_dir}"]
     for i, p in enumerate(plans, 1):
         lines.append(f"  [{i}/{len(plans)}] {p.stage.name:<14} {p.stage.kind:<10} {p.action:<7} → {p.out}")
+        if p.stage.launch:
+            job = recipe.run_dir.resolve() / p.stage.name / "stage.json"
+            lines.append(f"        launch: {p.stage.launch} -m jacode.stages {job}")
     return "\n".join(lines)
 
 
@@ -276,7 +290,10 @@ def run_recipe(recipe: Recipe, only: str | None = None, start: str | None = None
         with open(log, "a", encoding="utf-8") as f:
             f.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} {p.stage.name} ({p.stage.kind}) =====\n")
             f.flush()
-            rc = subprocess.call([sys.executable, "-m", "jacode.stages", str(job)], stdout=f, stderr=subprocess.STDOUT,
+            # A `launch` prefix (accelerate launch / deepspeed / torchrun) runs the stage on several processes;
+            # accelerate's -m runs the module as `python -m` would.
+            head = [*shlex.split(p.stage.launch), "-m"] if p.stage.launch else [sys.executable, "-m"]
+            rc = subprocess.call([*head, "jacode.stages", str(job)], stdout=f, stderr=subprocess.STDOUT,
                                  env={**os.environ, "PYTHONUNBUFFERED": "1"})
         manifest.update(finished=time.time(), seconds=round(time.time() - t, 2), status="done" if rc == 0 else "failed",
                         returncode=rc)

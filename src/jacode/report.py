@@ -64,7 +64,8 @@ def build_report(run_dir: str | Path, out: str | Path, title: str | None = None,
     manifests = _manifests(run_dir)
     sections = []
     sections.append("<h2>Stages</h2>" + _table("stages", ["stage", "kind", "status", "seconds"], [
-        [m["stage"], m["kind"], m["status"], m.get("seconds", "")] for m in manifests]))
+        [m["stage"], m["kind"], "writing this report" if m["kind"] == "report" and m["status"] == "running"
+         else m["status"], m.get("seconds", "")] for m in manifests]))
     for m in manifests:
         stage_dir = run_dir / m["stage"]
         if m["kind"] == "data" and (stage_dir / "stats.json").exists():
@@ -81,6 +82,28 @@ def build_report(run_dir: str | Path, out: str | Path, title: str | None = None,
             fertility = [[k, f"{v:.3f}" if v else "–"] for k, v in tr.get("fertility_chars_per_token", {}).items()]
             sections.append(f"<h2>Tokenizer ({_esc(m['stage'])})</h2><p>vocabulary: {_esc(tr.get('vocab_size'))}"
                             "</p>" + _table("fertility", ["held-out text", "characters per token"], fertility))
+    surgery = []
+    for m in manifests:
+        d = run_dir / m["stage"]
+        if m["kind"] == "merge" and (d / "merge_report.json").exists():
+            r = json.loads((d / "merge_report.json").read_text())
+            surgery.append([m["stage"], r["description"], f"{r['changed_entries']} entries changed; vocab rows "
+                            f"shared: {r['vocab_rows_shared'] or 'all'}"])
+        if m["kind"] == "upcycle" and (d / "upcycle_report.json").exists():
+            r = json.loads((d / "upcycle_report.json").read_text())
+            v = r.get("verify", {})
+            surgery.append([m["stage"], f"upcycle to {r['experts']} experts, top-{r['top_k']}",
+                            f"max |Δlogits| {v.get('max_abs_logit_diff', '–')}; round trip "
+                            f"{'ok' if v.get('round_trip') else v.get('round_trip', '–')}"])
+        if m["kind"] == "synth" and (d / "stats.json").exists():
+            r = json.loads((d / "stats.json").read_text())
+            ins, res = r.get("instructions", {}), r.get("responses", {})
+            surgery.append([m["stage"], f"synthetic data ({r.get('method')})",
+                            f"instructions kept {ins.get('kept')}/{ins.get('total')} (dropped {ins.get('dropped')}); "
+                            f"responses kept {res.get('kept')}/{res.get('total')}; candidates {r.get('candidates')}"])
+    if surgery:
+        sections.append("<h2>Merging, upcycling, synthetic data</h2>" + _table("surgery", ["stage", "what",
+                                                                                           "result"], surgery))
     curves = {m["stage"]: _training_curves(run_dir / m["stage"]) for m in manifests
               if m["kind"] in ("pretrain", "sft", "dpo")}
     curves = {k: v for k, v in curves.items() if v}

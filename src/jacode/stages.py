@@ -49,7 +49,7 @@ def _known(kind: str) -> set[str] | None:
         return _fields(UpcycleConfig) - {"sample_texts"} | {"model"}
     if kind == "synth":
         return {"method", "model", "n", "responses", "system", "japanese_filter", "max_new_tokens", "judge_model",
-                "seed"}
+                "seed", "keep_truncated", "reward_model", "min_margin"}
     if kind == "eval":
         return {"models", "benchmarks", "limit", "max_new_tokens", "data", "workers"}
     if kind == "report":
@@ -150,7 +150,7 @@ def stage_synth(cfg: dict, out: Path) -> None:
 
     engine = make_engine("transformers", model=cfg["model"])
     gc = GenerateConfig(n_responses=cfg.get("responses", 2), seed=cfg.get("seed", 0),
-                        japanese=cfg.get("japanese_filter", True))
+                        japanese=cfg.get("japanese_filter", True), keep_truncated=cfg.get("keep_truncated", False))
     gc.instruction_params = replace(gc.instruction_params, max_new_tokens=cfg.get("max_new_tokens", 64))
     gc.response_params = replace(gc.response_params, max_new_tokens=cfg.get("max_new_tokens", 64))
     if cfg["method"] == "magpie":
@@ -165,11 +165,13 @@ def stage_synth(cfg: dict, out: Path) -> None:
                              cfg.get("n"), gc)
     else:
         raise JacodeError(f"synth method must be magpie or persona, not {cfg['method']!r}")
-    if cfg.get("judge_model"):
-        from jacode.synth.scoring import JudgeScorer, ScoreConfig, score_candidates
+    if (cfg.get("judge_model") or cfg.get("reward_model")) and any(True for _ in open(candidates, encoding="utf-8")):
+        from jacode.synth.scoring import JudgeScorer, RewardScorer, ScoreConfig, score_candidates
 
-        scorer = JudgeScorer(make_engine("transformers", model=cfg["judge_model"]), ScoreConfig())
-        print(json.dumps(score_candidates(candidates, scorer, out / "scored"), ensure_ascii=False))
+        sc = ScoreConfig(min_margin=cfg.get("min_margin", 0.0))
+        scorer = (RewardScorer(cfg["reward_model"]) if cfg.get("reward_model")
+                  else JudgeScorer(make_engine("transformers", model=cfg["judge_model"]), sc))
+        print(json.dumps(score_candidates(candidates, scorer, out / "scored", sc), ensure_ascii=False))
     print((out / "stats.json").read_text())
 
 

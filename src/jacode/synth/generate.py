@@ -37,6 +37,7 @@ class GenerateConfig:
     filters: TextFilterConfig = field(default_factory=TextFilterConfig)
     japanese: bool = True
     near_dedup: bool = True
+    keep_truncated: bool = False  # smoke runs with tiny models that never end a turn; never for real data
 
 
 def done_ids(path: Path) -> set:
@@ -72,8 +73,8 @@ def prompt_messages(system: str | None, user: str) -> list[dict]:
 def respond_and_collect(engine: Engine, instructions: list[dict], out_dir: Path, cfg: GenerateConfig,
                         stats: dict) -> Path:
     """Filters instructions, asks for responses, filters them, writes candidates.jsonl and stats.json."""
-    reasons = [check_text(r["instruction"], cfg.filters, cfg.japanese) if r.get("finish_reason") != "length"
-               else "truncated" for r in instructions]
+    reasons = [check_text(r["instruction"], cfg.filters, cfg.japanese)
+               if cfg.keep_truncated or r.get("finish_reason") != "length" else "truncated" for r in instructions]
     for i, d in enumerate(dedup([r["instruction"] for r in instructions], near=cfg.near_dedup)):
         reasons[i] = reasons[i] or d
     stats["instructions"] = _count(reasons)
@@ -91,7 +92,8 @@ def respond_and_collect(engine: Engine, instructions: list[dict], out_dir: Path,
     for r in responses:
         texts, why = [], []
         for text, finish in zip(r["responses"], r["finish_reasons"]):
-            reason = "truncated" if finish == "length" else check_text(text, cfg.filters, cfg.japanese)
+            reason = ("truncated" if finish == "length" and not cfg.keep_truncated
+                      else check_text(text, cfg.filters, cfg.japanese))
             if reason is None and text in texts:
                 reason = "exact_duplicate"
             why.append(reason)
