@@ -158,6 +158,10 @@ def test_watch_evaluates_new_checkpoints_once_and_draws_curves(tiny_model, tmp_p
     rows = [json.loads(x) for x in metrics.read_text().splitlines()]
     assert [r["checkpoint"] for r in rows] == ["checkpoint-10", "checkpoint-20", "checkpoint-30"]
     assert proc.stdout.count("evaluating") == 1
+    from jacode.report import build_report
+
+    html = build_report(tmp_path, tmp_path / "report.html").read_text()  # the curves appear in a run's report
+    assert "Learning curves (watch)" in html and html.count("data:image/png;base64,") >= 1
 
 
 def test_report_renders_in_headless_chromium(tmp_path):
