@@ -74,7 +74,11 @@ def load_models(path: str | Path) -> dict[str, ArenaModel]:
         if m["name"] in models:
             raise JacodeError(f"{path}: model name {m['name']!r} appears twice")
         p = {"temperature": 0.7, "top_p": 0.95, "max_new_tokens": 1024, **(m.get("params") or {})}
-        models[m["name"]] = ArenaModel(m["name"], m, SamplingParams(**p))
+        try:
+            params = SamplingParams(**p)
+        except TypeError as e:
+            raise JacodeError(f"{path}: models[{n}] ({m['name']}): bad params: {e}") from e
+        models[m["name"]] = ArenaModel(m["name"], m, params)
     return models
 
 
