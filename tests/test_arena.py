@@ -253,13 +253,27 @@ def test_mm_fit_is_the_maximum_likelihood_fit_with_ties_as_half_wins():
     models, a, b, s = outcomes(battles)
     fit = bradley_terry(battles, bootstrap=0)
     ours = np.array([fit[m]["rating"] for m in models])
-    direct = minimize(lambda r: -log_likelihood(r, a, b, s), np.full(len(models), 1000.0), method="BFGS",
+    # The same likelihood with the prior's virtual ties (0.1 per pair) as weighted tie battles.
+    pairs = [(i, j) for i in range(len(models)) for j in range(i + 1, len(models))]
+    a2 = np.concatenate([a, [i for i, _ in pairs]])
+    b2 = np.concatenate([b, [j for _, j in pairs]])
+    s2 = np.concatenate([s, np.full(len(pairs), 0.5)])
+    w2 = np.concatenate([np.ones(len(a)), np.full(len(pairs), 0.1)])
+    direct = minimize(lambda r: -log_likelihood(r, a2, b2, s2, w2), np.full(len(models), 1000.0), method="BFGS",
                       options={"gtol": 1e-8}).x
     direct = direct - direct.mean() + 1000
     assert np.allclose(ours, direct, atol=0.5)
-    assert log_likelihood(ours, a, b, s) >= log_likelihood(direct, a, b, s) - 1e-6
-    wins = np.array([[0, 3.0], [1.0, 0]])  # 3 wins to 1: p = 3/4 → 400·log10(3) apart
-    r = bt_from_wins(wins)
+    assert log_likelihood(ours, a2, b2, s2, w2) >= log_likelihood(direct, a2, b2, s2, w2) - 1e-6
+    plain = bradley_terry(battles, bootstrap=0, prior=0.0)  # the prior moves ratings by well under a point here
+    assert all(abs(plain[m]["rating"] - fit[m]["rating"]) < 1.0 for m in models)
+    # A model that never wins keeps everyone else on the scale (no divergence to thousands of points).
+    shutout = [{"model_a": "x", "model_b": "loser", "vote": "a"}] * 20 + \
+        [{"model_a": "x", "model_b": "y", "vote": v} for v in "ab" * 10]
+    r = bradley_terry(shutout, bootstrap=50)
+    assert r["loser"]["rating"] < r["x"]["rating"] and abs(r["x"]["rating"] - r["y"]["rating"]) < 50
+    assert all(np.isfinite(v["ci95"]).all() for v in r.values())
+    wins = np.array([[0, 3.0], [1.0, 0]])  # 3 wins to 1, no prior: p = 3/4 → 400·log10(3) apart
+    r = bt_from_wins(wins, prior=0.0)
     assert r[0] - r[1] == pytest.approx(400 * np.log10(3), abs=1e-6)
     elo = online_elo([{"model_a": "x", "model_b": "y", "vote": "a"}])
     assert elo["x"] == pytest.approx(1002.0) and elo["y"] == pytest.approx(998.0)
@@ -296,3 +310,23 @@ def test_local_model_streams_the_same_text_it_generates(tiny_model):
     pieces = list(engine.stream(messages, params))
     assert len(pieces) > 1
     assert "".join(pieces).strip() == engine.generate([Request(messages=messages)], params)[0][0].text.strip()
+
+
+def test_arena_with_local_models_and_chunked_bodies(tiny_model, tmp_path):
+    """Local (transformers) models stream through the arena; a second stream never replaces a stored answer."""
+    models = tmp_path / "models.yaml"
+    models.write_text(f"models:\n  - {{name: l1, model: '{tiny_model}', params: {{max_new_tokens: 8}}}}\n"
+                      f"  - {{name: l2, model: '{tiny_model}', params: {{max_new_tokens: 8, temperature: 0.0}}}}\n")
+    store = Store(tmp_path / "a.db")
+    server = AppServer(build_app(load_models(models), store))
+    try:
+        with httpx.Client(timeout=120) as c:
+            battle = _battle(c, server.url)
+            stored = store.get(battle)
+            assert stored["answer_a"] is not None and stored["answer_b"] is not None
+            assert not store.set_answer(battle, "a", "REPLACED") and store.get(battle)["answer_a"] == stored["answer_a"]
+            chunked = c.post(f"{server.url}/api/battles", content=iter([b'{"prompt": "x"}']),
+                             headers={"content-type": "application/json"})
+            assert chunked.status_code == 411
+    finally:
+        server.stop()

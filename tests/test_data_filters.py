@@ -269,3 +269,18 @@ def test_source_tree_reader_counts_what_it_skips(tmp_path):
     counts = {k: v.total for k, v in reader.stats.stats.items() if k.startswith("skipped_")}
     assert counts == {"skipped_binary": 1, "skipped_invalid_utf8": 1, "skipped_huge": 1,
                       "skipped_unknown_extension": 1}
+
+
+def test_complexity_screen_ignores_bodiless_methods():
+    """Abstract methods are not functions to lizard: they must not inflate the screen's function count."""
+    from tree_sitter_language_pack import get_parser
+
+    from jacode.data.complexity import ComplexityBounds, check_bounds, measure, screen, screen_passes
+
+    branches = "\n".join(f"    if (x == {i}) return {i};" for i in range(40))
+    java = ("abstract class A {\n" + "".join(f"  abstract int m{i}();\n" for i in range(12))
+            + f"  int f(int x) {{\n{branches}\n    return -1;\n  }}\n}}\n")
+    s = screen("java", java, get_parser("java").parse(java.encode()).root_node)
+    bounds = ComplexityBounds(max_function_ccn=100, max_avg_ccn=30, min_nloc=1)
+    assert check_bounds(measure("java", java), bounds) == "avg_ccn"
+    assert not screen_passes(s, bounds)

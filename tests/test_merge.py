@@ -175,3 +175,16 @@ def test_cli_chat_vector(models, tmp_path):
     assert json.loads((tmp_path / "cv" / "merge_report.json").read_text())["vectors"][0]["weight"] == 1.0
     with ModelTensors(tmp_path / "cv") as m:
         assert "model.embed_tokens.weight" in m
+
+
+def test_ties_weights_and_signs_and_refusing_to_overwrite_an_input(models, tmp_path):
+    import torch
+
+    from jacode.surgery.merge import _ties
+
+    d = torch.tensor([1.0, -2.0, 3.0, -4.0])
+    assert torch.allclose(_ties([d, d], [0.5, 0.5], 1.0), d)  # identical vectors give themselves back
+    assert torch.allclose(_ties([d], [-1.0], 1.0), -d)  # a negative weight subtracts the vector
+    base, instruct, _ = models
+    with pytest.raises(JacodeError, match="one of the input models"):
+        chat_vector(str(base), str(instruct), str(base), base)

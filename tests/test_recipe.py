@@ -97,6 +97,12 @@ def test_runner_manifests_skip_rerun_downstream_and_partial_runs(tmp_path):
     # --only / --from force stages; --from needs the earlier ones done.
     assert [p.action for p in plan(recipe, only="eval")] == ["skip", "skip", "run", "skip"]
     assert [p.action for p in plan(recipe, start="eval")] == ["skip", "skip", "run", "run"]
+    # Re-running one stage makes everything after it stale (its output may differ), and a forced run starts clean.
+    (tmp_path / "run" / "pretrain" / "marker").write_text("old")
+    run_recipe(recipe, only="pretrain", echo=lambda s: None)
+    assert not (tmp_path / "run" / "pretrain" / "marker").exists()
+    assert {p.stage.name: p.action for p in plan(recipe)} == {"model": "skip", "pretrain": "skip", "eval": "run",
+                                                             "report": "run"}
     with pytest.raises(JacodeError, match="not done or its inputs changed"):
         plan(load_recipe(_small(tmp_path, seed=1)), start="eval")
     with pytest.raises(JacodeError, match="no such stage"):
@@ -118,8 +124,8 @@ def test_interrupted_stage_resumes_and_failure_names_the_stage(tmp_path):
     assert _manifest(tmp_path, "pretrain")["status"] == "running"
     actions = {p.stage.name: p.action for p in plan(load_recipe(path))}
     assert actions["model"] == "skip" and actions["pretrain"] == "resume"
-    # Resume: the pretrain stage continues from its last checkpoint.
-    run_recipe(load_recipe(path), only="pretrain", echo=lambda s: None)
+    # Resume: the pretrain stage continues from its last checkpoint, then the rest runs.
+    run_recipe(load_recipe(path), echo=lambda s: None)
     log = (tmp_path / "run" / "pretrain" / "stage.log").read_text()
     assert log.count("pretrain (pretrain) =====") == 2 and _manifest(tmp_path, "pretrain")["status"] == "done"
     steps = [json.loads(x)["step"] for x in (tmp_path / "run" / "pretrain" / "metrics.jsonl").read_text().splitlines()]

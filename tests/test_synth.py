@@ -279,3 +279,40 @@ def test_magpie_with_a_local_model(tiny_model, tmp_path):
     assert stats["pre_query_templates"] and stats["instructions"]["total"] == 3
     with pytest.raises(JacodeError, match="unknown system prompt"):
         system_prompts("coding,poetry")
+
+
+def test_rescoring_after_candidates_change_never_reuses_old_scores(tmp_path):
+    from jacode.synth.scoring import score_candidates
+
+    class Longest:
+        failures = 0
+
+        def score(self, prompt, responses):
+            return [float(len(r)) for r in responses], {}
+
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"id": "q", "prompt": [{"role": "user", "content": "質問"}],
+                                "responses": ["a", "bbb", "cc", "dddd"]}) + "\n")
+    score_candidates(path, Longest(), tmp_path / "out")
+    path.write_text(json.dumps({"id": "q", "prompt": [{"role": "user", "content": "質問"}],
+                                "responses": ["zz", "y"]}) + "\n")
+    score_candidates(path, Longest(), tmp_path / "out")
+    (pair,) = list(read_jsonl(tmp_path / "out" / "dpo.jsonl"))
+    assert pair["chosen"][0]["content"] == "zz" and pair["rejected"][0]["content"] == "y"
+
+
+def test_persona_templates_may_contain_braces(tmp_path):
+    from jacode.synth.persona import persona
+
+    server = ScriptedServer(default=("ok", "Pythonで辞書 {\"a\": 1} の値を取り出す方法を教えてください。"))
+    try:
+        from jacode.engines import make_engine
+        from jacode.synth.generate import GenerateConfig
+
+        persona(make_engine("openai", endpoint=server.url, model_name="m"), tmp_path, ["学生"],
+                ['「{persona}」として JSON {"key": "value"} を扱う質問を書いてください。'],
+                cfg=GenerateConfig(n_responses=1))
+        sent = [r["body"]["messages"][-1]["content"] for r in server.requests]
+        assert sent[0] == '「学生」として JSON {"key": "value"} を扱う質問を書いてください。'
+    finally:
+        server.stop()

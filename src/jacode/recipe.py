@@ -27,10 +27,12 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import sysconfig
 import time
+import uuid
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -170,7 +172,9 @@ def resolve(value, variables: dict[str, str]):
 
 def _path_fingerprint(p: Path) -> str:
     h = hashlib.sha256()
-    files = [p] if p.is_file() else sorted(x for x in p.rglob("*") if x.is_file() and "__pycache__" not in x.parts)
+    # Installed packages are not a recipe's input (${stdlib} contains site-packages): ignored, as are caches.
+    skip = {"__pycache__", "site-packages", "dist-packages", ".git"}
+    files = [p] if p.is_file() else sorted(x for x in p.rglob("*") if x.is_file() and not skip & set(x.parts))
     for f in files:
         st = f.stat()
         h.update(f"{f.relative_to(p) if p.is_dir() else f.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
@@ -209,6 +213,7 @@ def plan(recipe: Recipe, only: str | None = None, start: str | None = None) -> l
                  "benchmark_data": os.environ.get("JACODE_BENCHMARK_DATA", str(Path("../shared/benchmarks").resolve()))}
     fingerprints: dict[str, str] = {}
     plans = []
+    actions: dict[str, str] = {}
     forced = set()
     if only:
         forced = {only}
@@ -218,7 +223,7 @@ def plan(recipe: Recipe, only: str | None = None, start: str | None = None) -> l
         variables[s.name] = str(output_path(recipe, s))
         config = resolve(s.config, variables)
         external = {}
-        for value in re.findall(r'"(/[^"]+)"', json.dumps(config)):
+        for value in re.findall(r'"(/[^"]+)"', json.dumps(config, ensure_ascii=False)):
             p = Path(value)
             if p.exists() and run_dir not in p.parents and p != run_dir:
                 external[value] = _path_fingerprint(p)
@@ -227,7 +232,12 @@ def plan(recipe: Recipe, only: str | None = None, start: str | None = None) -> l
         fp = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         fingerprints[s.name] = fp
         manifest = _read_manifest(run_dir / s.name)
-        up_to_date = manifest.get("status") == "done" and manifest.get("fingerprint") == fp
+        # Outputs, not only inputs: a stage is stale when an upstream stage ran again after it (its run id changed)
+        # or is about to run again in this plan.
+        upstream_runs = {d: _read_manifest(run_dir / d).get("run_id") for d in s.depends}
+        upstream_moves = any(actions.get(d, "skip") != "skip" for d in s.depends)
+        up_to_date = (manifest.get("status") == "done" and manifest.get("fingerprint") == fp
+                      and manifest.get("upstream_runs", {}) == upstream_runs and not upstream_moves)
         if only and s.name != only:
             action = "skip"
         elif s.name in forced:
@@ -239,10 +249,12 @@ def plan(recipe: Recipe, only: str | None = None, start: str | None = None) -> l
             action = "skip"
         elif up_to_date:
             action = "skip"
-        elif manifest.get("status") in ("running", "failed") and manifest.get("fingerprint") == fp:
+        elif (manifest.get("status") in ("running", "failed") and manifest.get("fingerprint") == fp
+              and manifest.get("upstream_runs", {}) == upstream_runs and not upstream_moves):
             action = "resume"
         else:
             action = "run"
+        actions[s.name] = action
         plans.append(Plan(s, config, output_path(recipe, s), fp, action))
     return plans
 
@@ -276,10 +288,16 @@ def run_recipe(recipe: Recipe, only: str | None = None, start: str | None = None
         if p.action == "skip":
             echo(f"[{i}/{total}] {p.stage.name}: up to date, skipped")
             continue
+        if p.action == "run" and stage_dir.exists():
+            # New inputs (or a forced re-run): start clean. Stage commands resume from whatever they find in
+            # their directory (checkpoints, finished datatrove tasks, appended records), which is right only
+            # for an interrupted run with the same inputs ("resume").
+            shutil.rmtree(stage_dir)
         stage_dir.mkdir(parents=True, exist_ok=True)
         manifest = {"stage": p.stage.name, "kind": p.stage.kind, "config": p.config, "fingerprint": p.fingerprint,
                     "output": str(p.out), "versions": versions(), "status": "running", "started": time.time(),
-                    "recipe": str(recipe.path)}
+                    "recipe": str(recipe.path), "run_id": uuid.uuid4().hex,
+                    "upstream_runs": {d: _read_manifest(run_dir / d).get("run_id") for d in p.stage.depends}}
         atomic_write_text(stage_dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
         job = stage_dir / "stage.json"
         atomic_write_text(job, json.dumps({"kind": p.stage.kind, "config": p.config, "out": str(stage_dir),

@@ -124,6 +124,8 @@ def stage_dpo(cfg: dict, out: Path) -> None:
 def stage_merge(cfg: dict, out: Path) -> None:
     from jacode.surgery.merge import MergeConfig, chat_vector, merge
 
+    if "instruct" not in cfg and "vectors" not in cfg:
+        raise JacodeError("a merge stage needs `instruct` (chat vector) or `vectors` (task arithmetic)")
     if "instruct" in cfg:
         r = chat_vector(cfg["base"], cfg["instruct"], cfg["target"], out, scale=cfg.get("scale", 1.0))
     else:

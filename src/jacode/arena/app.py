@@ -43,9 +43,10 @@ class ArenaModel:
     params: SamplingParams
     engine: Engine | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)  # local models generate one answer at a time
+    init_lock: threading.Lock = field(default_factory=threading.Lock)  # the engine is built once
 
     def get_engine(self) -> Engine:
-        with self.lock:
+        with self.init_lock:
             if self.engine is None:
                 kind = self.spec.get("engine") or ("openai" if self.spec.get("endpoint") else "transformers")
                 opts = {k: v for k, v in self.spec.items() if k not in ("name", "engine", "model", "endpoint",
@@ -99,6 +100,9 @@ class RateLimiter:
     def allow(self, key: str) -> bool:
         now = time.monotonic()
         with self.lock:
+            if len(self.events) > 10_000:  # forget idle keys, so that fresh ids cannot grow memory without bound
+                for k in [k for k, q in self.events.items() if not q or now - q[-1] > 60]:
+                    del self.events[k]
             q = self.events[key]
             while q and now - q[0] > 60:
                 q.popleft()
@@ -110,17 +114,23 @@ class RateLimiter:
 
 def build_app(models: dict[str, ArenaModel], store: Store, admin_token: str | None = None,
               battles_per_minute: int = 20, max_prompt_chars: int = 4000, max_body_bytes: int = 64 * 1024,
-              seed: int | None = None):
+              seed: int | None = None, per_address_factor: int = 10):
     app = FastAPI(title="jacode arena", docs_url=None, redoc_url=None, openapi_url=None)
     rng = random.Random(seed)
     limiter = RateLimiter(battles_per_minute)
+    ip_limiter = RateLimiter(battles_per_minute * per_address_factor)
     static = resources.files("jacode.arena").joinpath("static")
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
         length = request.headers.get("content-length")
-        if length and int(length) > max_body_bytes:
-            return JSONResponse({"detail": "request too large"}, status_code=413)
+        if request.method in ("POST", "PUT", "PATCH"):
+            if length is None:  # a chunked body would bypass the size limit
+                return JSONResponse({"detail": "Content-Length required"}, status_code=411)
+            if not length.isdigit():
+                return JSONResponse({"detail": "bad Content-Length"}, status_code=400)
+            if int(length) > max_body_bytes:
+                return JSONResponse({"detail": "request too large"}, status_code=413)
         voter = request.cookies.get(COOKIE)
         new_voter = voter is None or len(voter) != 32
         request.state.voter = secrets.token_hex(16) if new_voter else voter
@@ -150,7 +160,9 @@ def build_app(models: dict[str, ArenaModel], store: Store, admin_token: str | No
             raise HTTPException(422, "prompt must be a non-empty string")
         if len(prompt) > max_prompt_chars:
             raise HTTPException(413, f"prompt longer than {max_prompt_chars} characters")
-        if not limiter.allow(request.state.voter):
+        # The voter id is a cookie the client controls; the address limit bounds clients that drop it.
+        host = request.client.host if request.client else "?"
+        if not limiter.allow(request.state.voter) or not ip_limiter.allow(host):
             raise HTTPException(429, "too many battles; wait a minute")
         a, b = rng.sample(sorted(models), 2)
         return {"battle": store.create(request.state.voter, prompt, a, b)}
@@ -195,7 +207,10 @@ def build_app(models: dict[str, ArenaModel], store: Store, admin_token: str | No
                 yield event("failure", {"message": f"the model failed: {type(e).__name__}"})
                 return
             text = "".join(parts)
-            store.set_answer(battle, side, text)
+            if not store.set_answer(battle, side, text):
+                # Another stream of the same side (a reload) finished first: its answer is the one stored and voted
+                # on, so that is the one shown.
+                text = store.get(battle)[f"answer_{side}"]
             yield event("done", {"html": render_markdown(text)})
 
         return StreamingResponse(events(), media_type="text/event-stream",

@@ -2,9 +2,10 @@
 
 Scale as on the public Chatbot Arena leaderboard: P(i beats j) = 1 / (1 + 10^((R_j − R_i) / 400)), ratings
 centred so that their mean is 1000. Ties and "both bad" count as half a win for each side. The fit is Hunter's
-MM algorithm on the win matrix (it converges to the maximum-likelihood solution whenever every model has won and
-lost at least fractionally, which half-wins from ties help); the test compares it with a direct numerical
-maximization of the likelihood.
+MM algorithm on the win matrix. A plain maximum-likelihood fit diverges when a model never won (or never lost),
+and a bootstrap resample can leave a model out; so every pair of models also gets `prior` virtual ties (0.1 by
+default — a few tenths of a rating point once there are hundreds of battles), which keeps the fit finite. The
+test compares the fit with a direct numerical maximization of the same (prior-augmented) likelihood.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ def _win_matrix(n: int, a: np.ndarray, b: np.ndarray, s: np.ndarray, weights: np
     return wins
 
 
-def bt_from_wins(wins: np.ndarray, iters: int = 10_000, tol: float = 1e-10) -> np.ndarray:
-    """Ratings (arena scale, mean 1000) from wins[i, j] = (fractional) wins of i over j."""
+def bt_from_wins(wins: np.ndarray, iters: int = 10_000, tol: float = 1e-10, prior: float = 0.0) -> np.ndarray:
+    """Ratings (arena scale, mean 1000) from wins[i, j] = (fractional) wins of i over j, plus `prior` virtual
+    ties between every pair."""
     n = len(wins)
+    wins = wins + (prior / 2) * (1 - np.eye(n))
     games = wins + wins.T
     total = wins.sum(axis=1)
     p = np.ones(n)
@@ -53,27 +56,29 @@ def bt_from_wins(wins: np.ndarray, iters: int = 10_000, tol: float = 1e-10) -> n
     return r - r.mean() + CENTER
 
 
-def bradley_terry(battles: list[dict], bootstrap: int = 1000, seed: int = 0) -> dict:
+def bradley_terry(battles: list[dict], bootstrap: int = 1000, seed: int = 0, prior: float = 0.1) -> dict:
     models, a, b, s = outcomes(battles)
     n = len(models)
-    point = bt_from_wins(_win_matrix(n, a, b, s))
+    point = bt_from_wins(_win_matrix(n, a, b, s), prior=prior)
     result = {m: {"rating": float(point[i]), "battles": int(((a == i) | (b == i)).sum())} for i, m in enumerate(models)}
     if bootstrap:
         rng = np.random.default_rng(seed)
         samples = np.empty((bootstrap, n))
         for k in range(bootstrap):
             counts = np.bincount(rng.integers(0, len(a), len(a)), minlength=len(a)).astype(float)
-            samples[k] = bt_from_wins(_win_matrix(n, a, b, s, counts))
+            samples[k] = bt_from_wins(_win_matrix(n, a, b, s, counts), prior=prior)
         lo, hi = np.percentile(samples, [2.5, 97.5], axis=0)
         for i, m in enumerate(models):
             result[m]["ci95"] = [float(lo[i]), float(hi[i])]
     return result
 
 
-def log_likelihood(ratings: np.ndarray, a: np.ndarray, b: np.ndarray, s: np.ndarray) -> float:
+def log_likelihood(ratings: np.ndarray, a: np.ndarray, b: np.ndarray, s: np.ndarray,
+                   weights: np.ndarray | None = None) -> float:
     diff = (ratings[a] - ratings[b]) * math.log(BASE) / SCALE
     p = 1 / (1 + np.exp(-diff))
-    return float(np.sum(s * np.log(p) + (1 - s) * np.log(1 - p)))
+    w = np.ones(len(a)) if weights is None else weights
+    return float(np.sum(w * (s * np.log(p) + (1 - s) * np.log(1 - p))))
 
 
 def online_elo(battles: list[dict], k: float = 4.0) -> dict[str, float]:

@@ -60,10 +60,13 @@ class Store:
             row = db.execute(f"SELECT {','.join(FIELDS)} FROM battles WHERE id=?", (battle,)).fetchone()
         return dict(zip(FIELDS, row)) if row else None
 
-    def set_answer(self, battle: str, side: str, text: str) -> None:
+    def set_answer(self, battle: str, side: str, text: str) -> bool:
+        """Stores the answer unless one is already stored (the first finished stream wins; a vote never refers to
+        an answer that changes afterwards). True when this call stored it."""
         column = {"a": "answer_a", "b": "answer_b"}[side]
         with self.connect() as db:
-            db.execute(f"UPDATE battles SET {column}=? WHERE id=?", (text, battle))
+            cur = db.execute(f"UPDATE battles SET {column}=? WHERE id=? AND {column} IS NULL", (text, battle))
+            return cur.rowcount == 1
 
     def vote(self, battle: str, voter: str, vote: str) -> bool:
         """True when this call recorded the vote; False when the battle already had one (or is not this voter's)."""

@@ -74,7 +74,9 @@ def screen(language: str, text: str, root) -> dict | None:
         node = stack.pop()
         kind = node.type
         if kind in FUNCTION_NODES:
-            spans.append((node.start_byte, node.end_byte, kind in NAMED_FUNCTIONS))
+            # Abstract/interface methods have no body and lizard does not count them: not in the lower bound.
+            named = kind in NAMED_FUNCTIONS and node.child_by_field_name("body") is not None
+            spans.append((node.start_byte, node.end_byte, named))
             code_rows.add(node.start_point[0])
         elif "comment" in kind or "string" in kind:
             continue  # lizard counts comments and docstrings as non-code lines: never count them here

@@ -137,6 +137,9 @@ def _ties_tensor(target, base, models, weights, rows, density) -> tuple[torch.Te
 
 
 def _ties(deltas: list[torch.Tensor], weights: list[float], density: float) -> torch.Tensor:
+    """TIES on the weighted vectors wᵢ·Δᵢ: trim each to its top `density` share by magnitude, elect a sign per
+    entry from their sum, and take the weighted mean of the entries that agree (Σ wᵢΔᵢ / Σ |wᵢ| over them), so
+    identical vectors give themselves back and a negative weight subtracts a vector."""
     trimmed = []
     for d in deltas:
         k = max(1, int(round(density * d.numel())))
@@ -146,9 +149,9 @@ def _ties(deltas: list[torch.Tensor], weights: list[float], density: float) -> t
         trimmed.append(d)
     weighted = [w * d for w, d in zip(weights, trimmed)]
     sign = torch.sign(sum(weighted))
-    agree = [(torch.sign(d) == sign) & (d != 0) for d in trimmed]
-    count = sum(a.float() for a in agree).clamp(min=1)
-    return sum(torch.where(a, wd, torch.zeros_like(wd)) for a, wd in zip(agree, weighted)) / count
+    agree = [(torch.sign(wd) == sign) & (wd != 0) for wd in weighted]
+    total_weight = sum(a.to(weighted[0].dtype) * abs(w) for a, w in zip(agree, weights)).clamp(min=1e-12)
+    return sum(torch.where(a, wd, torch.zeros_like(wd)) for a, wd in zip(agree, weighted)) / total_weight
 
 
 def merge(cfg: MergeConfig, out: str | Path) -> dict:
@@ -158,41 +161,45 @@ def merge(cfg: MergeConfig, out: str | Path) -> dict:
     if not cfg.vectors:
         raise JacodeError("give at least one model to take a task vector from")
     start = time.time()
+    if out.resolve() in {Path(p).resolve() for p in [cfg.target, cfg.base, *[m for m, _ in cfg.vectors]]}:
+        raise JacodeError(f"--out {out} is one of the input models; write the merge to a new directory")
     t, b = ModelTensors(cfg.target), ModelTensors(cfg.base)
     ms = [ModelTensors(p) for p, _ in cfg.vectors]
-    partial = check_compatible(cfg, t, b, ms)
-    out.mkdir(parents=True, exist_ok=True)
-    weights = [w for _, w in cfg.vectors]
-    weight_map, total, changed = {}, 0, 0
-    by_file = t.names_by_file()
-    bar = tqdm(total=len(t.infos), desc="merge", unit="tensor")
-    for path, names in by_file.items():
-        infos = [t.infos[n] for n in names]
-        writer = ShardWriter(out / path.name, [(i.name, i.dtype, i.shape) for i in infos], t.metadata[path.name])
-        for name in names:
-            target = t.read(name)
-            if not target.is_floating_point():  # integer buffers (e.g. position ids) are not task vectors
-                writer.write(name, target)
+    try:
+        partial = check_compatible(cfg, t, b, ms)
+        out.mkdir(parents=True, exist_ok=True)
+        weights = [w for _, w in cfg.vectors]
+        weight_map, total, changed = {}, 0, 0
+        by_file = t.names_by_file()
+        bar = tqdm(total=len(t.infos), desc="merge", unit="tensor")
+        for path, names in by_file.items():
+            infos = [t.infos[n] for n in names]
+            writer = ShardWriter(out / path.name, [(i.name, i.dtype, i.shape) for i in infos], t.metadata[path.name])
+            for name in names:
+                target = t.read(name)
+                if not target.is_floating_point():  # integer buffers (e.g. position ids) are not task vectors
+                    writer.write(name, target)
+                    bar.update()
+                    continue
+                rows = partial.get(name, target.shape[0] if target.dim() else 1)
+                base, models = b.read(name), [m.read(name) for m in ms]
+                if cfg.method == "linear":
+                    result, n = _linear(target, base, models, weights, rows)
+                else:
+                    result, n = _ties_tensor(target, base, models, weights, rows, cfg.density)
+                del base, models
+                changed += n
+                writer.write(name, result)
+                weight_map[name] = path.name
                 bar.update()
-                continue
-            rows = partial.get(name, target.shape[0] if target.dim() else 1)
-            base, models = b.read(name), [m.read(name) for m in ms]
-            if cfg.method == "linear":
-                result, n = _linear(target, base, models, weights, rows)
-            else:
-                result, n = _ties_tensor(target, base, models, weights, rows, cfg.density)
-            del base, models
-            changed += n
-            writer.write(name, result)
-            weight_map[name] = path.name
-            bar.update()
-        writer.close()
-        total += writer.total
-    bar.close()
-    weight_map.update({n: t.infos[n].file.name for n in t.infos})
-    write_index(out, weight_map, total)
-    for m in (t, b, *ms):
-        m.close()
+            writer.close()
+            total += writer.total
+        bar.close()
+        weight_map.update({n: t.infos[n].file.name for n in t.infos})
+        write_index(out, weight_map, total)
+    finally:  # file handles are closed whether or not the merge got through
+        for m in (t, b, *ms):
+            m.close()
     sources = _copy_side_files(cfg, out)
     report = {"method": cfg.method, "description": cfg.description, "target": cfg.target, "base": cfg.base,
               "vectors": [{"model": p, "weight": w} for p, w in cfg.vectors], "density": cfg.density,
@@ -204,14 +211,17 @@ def merge(cfg: MergeConfig, out: str | Path) -> dict:
 
 
 def _copy_side_files(cfg: MergeConfig, out: Path) -> dict[str, str]:
-    """config, generation config and tokenizer from the target (its vocabulary is the one the weights use);
-    the chat template from the instruct/vector model (what the merge adds is the ability to follow it)."""
+    """config and tokenizer from the target (its vocabulary is the one the weights use); the chat template and the
+    generation config (its end-of-turn tokens) from the instruct/vector model: what the merge adds is the ability
+    to hold a conversation, which needs generation to stop at the end of a turn."""
     sources: dict[str, str] = {}
-    for name in ("config.json", "generation_config.json", *TOKENIZER_FILES):
-        if (Path(cfg.target) / name).exists():
-            shutil.copy(Path(cfg.target) / name, out / name)
-            sources[name] = cfg.target
     template_parent = Path(cfg.template_from or cfg.vectors[0][0])
+    for name in ("config.json", "generation_config.json", *TOKENIZER_FILES):
+        parent = template_parent if name == "generation_config.json" and (template_parent / name).exists() \
+            else Path(cfg.target)
+        if (parent / name).exists():
+            shutil.copy(parent / name, out / name)
+            sources[name] = str(parent)
     template = _chat_template(template_parent)
     if template is not None:
         (out / "chat_template.jinja").write_text(template)

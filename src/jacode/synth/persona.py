@@ -36,8 +36,9 @@ def persona(engine: Engine, out_dir: str | Path, personas: list[str], templates:
     slots = [{"id": f"p{p}-t{t}", "persona": personas[p], "template": t} for p, t in pairs]
 
     def request(slot: dict) -> Request:
-        return Request(messages=[{"role": "user", "content": templates[slot["template"]].format(
-            persona=slot["persona"])}])
+        # replace, not str.format: user templates may contain other braces (JSON, code)
+        return Request(messages=[{"role": "user", "content": templates[slot["template"]].replace(
+            "{persona}", slot["persona"])}])
 
     def record(slot: dict, completions: list[Completion]) -> dict:
         c = completions[0]

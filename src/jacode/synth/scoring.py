@@ -15,6 +15,7 @@ appended per prompt so that a killed run resumes.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
@@ -27,7 +28,6 @@ from tqdm import tqdm
 from jacode.engines import Engine, Request, SamplingParams
 from jacode.errors import JacodeError
 from jacode.io import JsonlAppender, atomic_write_text, read_jsonl
-from jacode.synth.generate import done_ids
 
 JUDGE_PROMPT = """あなたは公平な審査員です。以下のユーザーの質問に対する2つのAIアシスタントの回答を比較し、\
 より優れた回答を選んでください。
@@ -154,15 +154,18 @@ def score_candidates(candidates: str | Path, scorer, out_dir: str | Path, cfg: S
         if not {"id", "prompt", "responses"} <= set(c):
             raise JacodeError(f"{candidates}:{n}: a candidate needs id, prompt (messages) and responses")
     scores_path = out_dir / "scores.jsonl"
-    have = done_ids(scores_path)
+    # Resume by (id, content): if the candidates were regenerated, an id's old scores belong to other responses.
+    have = {r["id"]: r.get("content") for r in read_jsonl(scores_path, skip_torn_tail=True)} \
+        if scores_path.exists() else {}
     with JsonlAppender(scores_path) as sink:
-        for c in tqdm([c for c in items if c["id"] not in have], desc="score", unit="prompt"):
+        for c in tqdm([c for c in items if have.get(c["id"]) != _content(c)], desc="score", unit="prompt"):
             if len(c["responses"]) == 1:
-                sink.write({"id": c["id"], "scores": [None], "detail": {"note": "one response: nothing to rank"}})
+                sink.write({"id": c["id"], "content": _content(c), "scores": [None],
+                            "detail": {"note": "one response: nothing to rank"}})
                 continue
             scores, detail = scorer.score(c["prompt"], c["responses"])
-            sink.write({"id": c["id"], "scores": scores, "detail": detail})
-    scored = {r["id"]: r for r in read_jsonl(scores_path)}
+            sink.write({"id": c["id"], "content": _content(c), "scores": scores, "detail": detail})
+    scored = {r["id"]: r for r in read_jsonl(scores_path)}  # the last record of an id is the current one
     sft, dpo, margins, all_scores = [], [], [], []
     for c in items:
         s = scored[c["id"]]["scores"]
@@ -184,6 +187,11 @@ def score_candidates(candidates: str | Path, scorer, out_dir: str | Path, cfg: S
              "score_histogram": histogram(all_scores)}
     atomic_write_text(out_dir / "score_stats.json", json.dumps(stats, indent=2))
     return stats
+
+
+def _content(candidate: dict) -> str:
+    return hashlib.sha256(json.dumps([candidate["prompt"], candidate["responses"]], ensure_ascii=False,
+                                     sort_keys=True).encode()).hexdigest()[:16]
 
 
 def histogram(values: list[float], bins: int = 10) -> dict[str, int]:

@@ -59,6 +59,8 @@ def load_items(cfg: MetricTaskConfig) -> list[dict]:
                       "refs": ref if isinstance(ref, list) else [ref]})
         if cfg.limit and len(items) >= cfg.limit:
             break
+    if not items:
+        raise JacodeError(f"{cfg.data}: no records")
     return items
 
 
