@@ -174,25 +174,25 @@ def merge(cfg: MergeConfig, out: str | Path) -> dict:
         bar = tqdm(total=len(t.infos), desc="merge", unit="tensor")
         for path, names in by_file.items():
             infos = [t.infos[n] for n in names]
-            writer = ShardWriter(out / path.name, [(i.name, i.dtype, i.shape) for i in infos], t.metadata[path.name])
-            for name in names:
-                target = t.read(name)
-                if not target.is_floating_point():  # integer buffers (e.g. position ids) are not task vectors
-                    writer.write(name, target)
+            with ShardWriter(out / path.name, [(i.name, i.dtype, i.shape) for i in infos],
+                             t.metadata[path.name]) as writer:
+                for name in names:
+                    target = t.read(name)
+                    if not target.is_floating_point():  # integer buffers (e.g. position ids) are not task vectors
+                        writer.write(name, target)
+                        bar.update()
+                        continue
+                    rows = partial.get(name, target.shape[0] if target.dim() else 1)
+                    base, models = b.read(name), [m.read(name) for m in ms]
+                    if cfg.method == "linear":
+                        result, n = _linear(target, base, models, weights, rows)
+                    else:
+                        result, n = _ties_tensor(target, base, models, weights, rows, cfg.density)
+                    del base, models
+                    changed += n
+                    writer.write(name, result)
+                    weight_map[name] = path.name
                     bar.update()
-                    continue
-                rows = partial.get(name, target.shape[0] if target.dim() else 1)
-                base, models = b.read(name), [m.read(name) for m in ms]
-                if cfg.method == "linear":
-                    result, n = _linear(target, base, models, weights, rows)
-                else:
-                    result, n = _ties_tensor(target, base, models, weights, rows, cfg.density)
-                del base, models
-                changed += n
-                writer.write(name, result)
-                weight_map[name] = path.name
-                bar.update()
-            writer.close()
             total += writer.total
         bar.close()
         weight_map.update({n: t.infos[n].file.name for n in t.infos})

@@ -132,6 +132,16 @@ class ShardWriter:
             self.f.write(tensor.detach().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
         self.next += 1
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.close()
+        else:  # an error part-way: release the file and leave no half-written shard that looks complete
+            self.f.close()
+            self.path.unlink(missing_ok=True)
+
     def close(self) -> None:
         self.f.close()
         if self.next != len(self.expected):

@@ -141,6 +141,13 @@ def upcycle(dense_dir: str | Path, out: str | Path, cfg: UpcycleConfig = Upcycle
     moe_cfg = mixtral_config(dense_cfg, cfg)
     centroids = hidden_state_centroids(dense_dir, cfg) if cfg.router_init == "hidden" else {}
     src = ModelTensors(dense_dir)
+    try:
+        return _write_upcycled(src, dense_dir, dense_cfg, moe_cfg, centroids, out, cfg, start)
+    finally:
+        src.close()
+
+
+def _write_upcycled(src, dense_dir, dense_cfg, moe_cfg, centroids, out, cfg, start) -> dict:
     layers = sorted({int(m.group(1)) for n in src.infos if (m := MLP.match(n))})
     if len(layers) != dense_cfg["num_hidden_layers"]:
         raise JacodeError(f"{dense_dir}: found MLP weights for {len(layers)} layers, config says "
@@ -167,23 +174,21 @@ def upcycle(dense_dir: str | Path, out: str | Path, cfg: UpcycleConfig = Upcycle
                 plan.append((f"model.layers.{layer}.block_sparse_moe.gate.weight", info.dtype,
                              (cfg.experts, dense_cfg["hidden_size"]), ("router", layer)))
         shard = f"model-{k + 1:05d}-of-{len(files):05d}.safetensors" if len(files) > 1 else "model.safetensors"
-        writer = ShardWriter(out / shard, [(n, d, s) for n, d, s, _ in plan])
-        cached: tuple[str, torch.Tensor] | None = None
-        for name, dtype, _shape, how in plan:
-            if how[0] == "router":
-                tensor = _router(how[1], dense_cfg["hidden_size"], cfg, _dtype(dtype), centroids)
-            else:
-                if cached is None or cached[0] != how[1]:
-                    cached = (how[1], src.read(how[1]))  # read once, written E times
-                tensor = cached[1]
-                if how[0] == "expert" and cfg.noise > 0:
-                    noise = torch.randn(tensor.shape, generator=g) * (cfg.noise * tensor.float().std())
-                    tensor = (tensor.float() + noise).to(tensor.dtype)
-            writer.write(name, tensor)
-            weight_map[name] = shard
-        writer.close()
+        with ShardWriter(out / shard, [(n, d, s) for n, d, s, _ in plan]) as writer:
+            cached: tuple[str, torch.Tensor] | None = None
+            for name, dtype, _shape, how in plan:
+                if how[0] == "router":
+                    tensor = _router(how[1], dense_cfg["hidden_size"], cfg, _dtype(dtype), centroids)
+                else:
+                    if cached is None or cached[0] != how[1]:
+                        cached = (how[1], src.read(how[1]))  # read once, written E times
+                    tensor = cached[1]
+                    if how[0] == "expert" and cfg.noise > 0:
+                        noise = torch.randn(tensor.shape, generator=g) * (cfg.noise * tensor.float().std())
+                        tensor = (tensor.float() + noise).to(tensor.dtype)
+                writer.write(name, tensor)
+                weight_map[name] = shard
         total += writer.total
-    src.close()
     write_index(out, weight_map, total)
     (out / "config.json").write_text(json.dumps(moe_cfg, indent=2))
     for name in ("generation_config.json", "chat_template.jinja", *TOKENIZER_FILES):
