@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jacode.engines import make_engine  # noqa: E402
-from jacode.evals.ja.judge import JudgeRequest, judge_all  # noqa: E402
+from jacode.evals.ja.judge import JudgeRequest, judge_all, rating_parser  # noqa: E402
 from tests.servers import ScriptedServer  # noqa: E402
 
 N, DELAY = 160, 0.2
@@ -38,7 +38,7 @@ def main() -> None:
             for _ in range(3):
                 reqs = [JudgeRequest(key=str(i), system=None, prompt=f"質問{i}") for i in range(N)]
                 t = time.perf_counter()
-                res = judge_all(engine, reqs, 1, 10)
+                res = judge_all(engine, reqs, rating_parser(1, 10))
                 times.append(time.perf_counter() - t)
                 assert all(r["rating"] == 7 for r in res.values())
             engine.close()

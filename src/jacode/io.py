@@ -96,6 +96,13 @@ def atomic_write_text(path: str | Path, text: str) -> None:
         raise
 
 
+def appended_records(path: str | Path) -> list[dict[str, Any]]:
+    """What a resumable step appended so far: [] when it never started; a torn last line (killed mid-write) is
+    ignored — the step's JsonlAppender repairs it before appending again."""
+    path = Path(path)
+    return list(read_jsonl(path, skip_torn_tail=True)) if path.exists() else []
+
+
 def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
     atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from jacode.errors import JacodeError
-from jacode.io import JsonlAppender, read_jsonl
+from jacode.io import JsonlAppender, appended_records, read_jsonl
 
 STEP = re.compile(r"(\d+)$")
 
@@ -44,8 +44,7 @@ def watch(root: str | Path, benchmarks: list[str], out: str | Path, data: dict[s
     root, out = Path(root), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     metrics = out / "watch_metrics.jsonl"
-    done = {(r["checkpoint"], r["benchmark"]) for r in read_jsonl(metrics, skip_torn_tail=True)} \
-        if metrics.exists() else set()
+    done = {(r["checkpoint"], r["benchmark"]) for r in appended_records(metrics)}
     while True:
         for step, ckpt in checkpoints(root, settle_s):
             for bench in benchmarks:

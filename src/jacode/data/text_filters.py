@@ -62,18 +62,27 @@ def check_japanese(text: str, t: TextThresholds = TextThresholds()) -> str | Non
     return None
 
 
-class JapaneseQualityFilter(BaseFilter):
-    name = "🗾 Japanese quality"
+class ProseQualityFilter(BaseFilter):
+    """Applies one language's rules (`check`) to the text documents in that language; everything else passes."""
 
-    def __init__(self, thresholds: TextThresholds = TextThresholds(), exclusion_writer=None):
+    language: str = ""
+    check = None  # staticmethod(check_...) in each subclass
+    default_thresholds = None
+
+    def __init__(self, thresholds=None, exclusion_writer=None):
         super().__init__(exclusion_writer)
-        self.thresholds = thresholds
+        self.thresholds = thresholds if thresholds is not None else self.default_thresholds
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        if doc.metadata.get("kind") == "code" or doc.metadata.get("language") != "ja":
+        if doc.metadata.get("kind") == "code" or doc.metadata.get("language") != self.language:
             return True
-        reason = check_japanese(doc.text, self.thresholds)
+        reason = self.check(doc.text, self.thresholds)
         return True if reason is None else (False, reason)
+
+
+class JapaneseQualityFilter(ProseQualityFilter):
+    name = "🗾 Japanese quality"
+    language, check, default_thresholds = "ja", staticmethod(check_japanese), TextThresholds()
 
 
 # ---- English (Gopher-style rules, as used for the English part of Swallow/llm-jp mixes) ----------------------
@@ -132,18 +141,9 @@ def _repetition(text: str, lines: list[str], max_dup_lines: float, max_top_ngram
     return None
 
 
-class EnglishQualityFilter(BaseFilter):
+class EnglishQualityFilter(ProseQualityFilter):
     name = "🇬🇧 English quality"
-
-    def __init__(self, thresholds: EnglishThresholds = EnglishThresholds(), exclusion_writer=None):
-        super().__init__(exclusion_writer)
-        self.thresholds = thresholds
-
-    def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        if doc.metadata.get("kind") == "code" or doc.metadata.get("language") != "en":
-            return True
-        reason = check_english(doc.text, self.thresholds)
-        return True if reason is None else (False, reason)
+    language, check, default_thresholds = "en", staticmethod(check_english), EnglishThresholds()
 
 
 # ---- language check ------------------------------------------------------------------------------------------

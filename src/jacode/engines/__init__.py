@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jacode.engines.base import Completion, Engine, EngineError, Request, SamplingParams
 
-__all__ = ["Completion", "Engine", "EngineError", "Request", "SamplingParams", "make_engine"]
+__all__ = ["Completion", "Engine", "EngineError", "Request", "SamplingParams", "engine_from_options", "make_engine"]
 
 
 def make_engine(kind: str, *, model: str | None = None, endpoint: str | None = None,
@@ -23,3 +23,11 @@ def make_engine(kind: str, *, model: str | None = None, endpoint: str | None = N
 
         return VLLMEngine(model, **options)
     raise EngineError(f"unknown engine {kind!r}: transformers, openai or vllm")
+
+
+def engine_from_options(model: str | None, endpoint: str | None, model_name: str | None, kind: str | None = None,
+                        concurrency: int = 8) -> Engine:
+    """The commands' rule: --engine if given, else openai when there is an --endpoint, else a local model."""
+    kind = kind or ("openai" if endpoint else "transformers")
+    options = {"concurrency": concurrency} if kind == "openai" else {}
+    return make_engine(kind, model=model, endpoint=endpoint, model_name=model_name, **options)

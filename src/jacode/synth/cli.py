@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from jacode.cli_util import friendly
+from jacode.engines import engine_from_options
 
 app = typer.Typer(help="Synthetic data: Magpie, personas, test-verified code, scored SFT/DPO sets.",
                   no_args_is_help=True)
@@ -23,14 +24,6 @@ Responses = typer.Option(4, "--responses", help="Responses per instruction (M)."
 Seed = typer.Option(0, "--seed")
 BatchSize = typer.Option(32, "--batch-size", help="Items per engine call (and per resumable append).")
 NoJapanese = typer.Option(False, "--no-japanese-filter", help="Keep texts whatever their Japanese share.")
-
-
-def _engine(model, endpoint, model_name, engine, concurrency):
-    from jacode.engines import make_engine
-
-    kind = engine or ("openai" if endpoint else "transformers")
-    options = {"concurrency": concurrency} if kind == "openai" else {}
-    return make_engine(kind, model=model, endpoint=endpoint, model_name=model_name, **options)
 
 
 def _gen_config(responses: int, seed: int, no_japanese: bool, max_new_tokens: int, batch_size: int):
@@ -77,7 +70,7 @@ def magpie_cmd(
     if not source:
         raise JacodeError("Magpie needs the model's chat template: give --model or --chat-template-from")
     tokenizer = AutoTokenizer.from_pretrained(source)
-    eng = _engine(model, endpoint, model_name, engine, concurrency)
+    eng = engine_from_options(model, endpoint, model_name, engine, concurrency)
     _report(magpie(eng, tokenizer, out, n, system_prompts(system), _gen_config(responses, seed, no_japanese,
                                                                                  max_new_tokens, batch_size)))
 
@@ -98,7 +91,7 @@ def persona_cmd(
     """Persona-driven instructions (persona × task template), then M responses each."""
     from jacode.synth.persona import load_list, persona
 
-    eng = _engine(model, endpoint, model_name, engine, concurrency)
+    eng = engine_from_options(model, endpoint, model_name, engine, concurrency)
     _report(persona(eng, out, load_list(personas, "personas.yaml"), load_list(templates, "task_templates.yaml"), n,
                     _gen_config(responses, seed, no_japanese, max_new_tokens, batch_size)))
 
@@ -117,7 +110,7 @@ def code_verified_cmd(
     """Solution + tests per problem, run in the sandbox; only passing answers are kept (OUT/sft.jsonl)."""
     from jacode.synth.verified_code import VerifiedConfig, code_verified, load_problems
 
-    eng = _engine(model, endpoint, model_name, engine, concurrency)
+    eng = engine_from_options(model, endpoint, model_name, engine, concurrency)
     stats = code_verified(eng, load_problems(problems), out, VerifiedConfig(n_samples=samples, workers=workers,
                                                                            timeout_s=timeout, seed=seed))
     typer.echo(f"{stats['passed']}/{stats['answers']} answers passed their own tests; dropped: "
@@ -146,8 +139,9 @@ def score_cmd(
     if reward_model:
         scorer = RewardScorer(reward_model)
     elif judge_model:
-        scorer = JudgeScorer(_engine(None if judge_endpoint else judge_model, judge_endpoint, judge_model, None,
-                                     concurrency), cfg)
+        judge = engine_from_options(None if judge_endpoint else judge_model, judge_endpoint, judge_model,
+                                    concurrency=concurrency)
+        scorer = JudgeScorer(judge, cfg)
     else:
         raise JacodeError("give --reward-model PATH or --judge-model (with --judge-endpoint for a server)")
     stats = score_candidates(candidates, scorer, out, cfg)

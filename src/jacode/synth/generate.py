@@ -21,7 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from jacode.engines import Engine, Request, SamplingParams
-from jacode.io import JsonlAppender, atomic_write_text, read_jsonl
+from jacode.io import JsonlAppender, appended_records, atomic_write_text, read_jsonl, write_jsonl
 from jacode.synth.filters import TextFilterConfig, check_text, dedup
 
 
@@ -41,7 +41,7 @@ class GenerateConfig:
 
 
 def done_ids(path: Path) -> set:
-    return {r["id"] for r in read_jsonl(path, skip_torn_tail=True)} if path.exists() else set()
+    return {r["id"] for r in appended_records(path)}
 
 
 def resumable(engine: Engine, slots: list[dict], make_request: Callable[[dict], Request], params: SamplingParams,
@@ -105,7 +105,7 @@ def respond_and_collect(engine: Engine, instructions: list[dict], out_dir: Path,
     stats["responses"] = _count(response_reasons)
     stats["candidates"] = len(candidates)
     path = out_dir / "candidates.jsonl"
-    atomic_write_text(path, "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in candidates))
+    write_jsonl(path, candidates)
     atomic_write_text(out_dir / "stats.json", json.dumps(stats, ensure_ascii=False, indent=2))
     return path
 

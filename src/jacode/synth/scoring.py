@@ -25,9 +25,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from jacode.engines import Engine, Request, SamplingParams
+from jacode.engines import Engine, SamplingParams
 from jacode.errors import JacodeError
-from jacode.io import JsonlAppender, atomic_write_text, read_jsonl
+from jacode.io import JsonlAppender, appended_records, atomic_write_text, read_jsonl, write_jsonl
 
 JUDGE_PROMPT = """あなたは公平な審査員です。以下のユーザーの質問に対する2つのAIアシスタントの回答を比較し、\
 より優れた回答を選んでください。
@@ -80,17 +80,13 @@ class JudgeScorer:
         self.failures = 0
 
     def _ask(self, prompts: list[str]) -> list[tuple[str | None, str]]:
-        answers: list[tuple[str | None, str]] = [(None, "")] * len(prompts)
-        todo = list(range(len(prompts)))
-        for _attempt in range(self.cfg.judge_retries + 1):
-            if not todo:
-                break
-            results = self.engine.generate([Request(messages=[{"role": "user", "content": prompts[i]}])
-                                            for i in todo], self.params)
-            for i, r in zip(todo, results):
-                answers[i] = (parse_verdict(r[0].text), r[0].text)
-            todo = [i for i in todo if answers[i][0] is None]
-        self.failures += len(todo)
+        """(verdict or None, last raw answer) per prompt; unparseable answers are asked again, then counted."""
+        from jacode.evals.ja.judge import JudgeRequest, judge_all
+
+        results = judge_all(self.engine, [JudgeRequest(str(i), None, p) for i, p in enumerate(prompts)],
+                            parse_verdict, self.cfg.judge_retries, self.params)
+        answers = [(results[str(i)]["rating"], results[str(i)]["raw"][-1]) for i in range(len(prompts))]
+        self.failures += sum(v is None for v, _ in answers)
         return answers
 
     def score(self, prompt: list[dict], responses: list[str]) -> tuple[list[float], dict]:
@@ -155,8 +151,7 @@ def score_candidates(candidates: str | Path, scorer, out_dir: str | Path, cfg: S
             raise JacodeError(f"{candidates}:{n}: a candidate needs id, prompt (messages) and responses")
     scores_path = out_dir / "scores.jsonl"
     # Resume by (id, content): if the candidates were regenerated, an id's old scores belong to other responses.
-    have = {r["id"]: r.get("content") for r in read_jsonl(scores_path, skip_torn_tail=True)} \
-        if scores_path.exists() else {}
+    have = {r["id"]: r.get("content") for r in appended_records(scores_path)}
     with JsonlAppender(scores_path) as sink:
         for c in tqdm([c for c in items if have.get(c["id"]) != _content(c)], desc="score", unit="prompt"):
             if len(c["responses"]) == 1:
@@ -181,7 +176,7 @@ def score_candidates(candidates: str | Path, scorer, out_dir: str | Path, cfg: S
             dpo.append({"prompt": c["prompt"], "chosen": [{"role": "assistant", "content": c["responses"][best]}],
                         "rejected": [{"role": "assistant", "content": c["responses"][worst]}]})
     for name, rows in (("sft.jsonl", sft), ("dpo.jsonl", dpo)):
-        atomic_write_text(out_dir / name, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        write_jsonl(out_dir / name, rows)
     stats = {"prompts": len(items), "sft": len(sft), "dpo": len(dpo),
              "dpo_dropped_small_margin": len(margins) - len(dpo), "judge_parse_failures": scorer.failures,
              "score_histogram": histogram(all_scores)}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from jacode.engines import Completion, Engine, Request, SamplingParams
 from jacode.errors import JacodeError
-from jacode.io import JsonlAppender, atomic_write_text, read_jsonl
+from jacode.io import JsonlAppender, atomic_write_text, read_jsonl, write_jsonl
 from jacode.synth.generate import done_ids, resumable
 
 CODE_PROMPT = """次の課題を解くPythonのコードを書いてください。
@@ -114,7 +114,7 @@ def code_verified(engine: Engine, problems: list[dict], out_dir: str | Path,
             else:
                 counts["failed"] += 1
                 reasons[v["status"]] = reasons.get(v["status"], 0) + 1
-    atomic_write_text(out_dir / "sft.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
+    write_jsonl(out_dir / "sft.jsonl", kept)
     stats = {**counts, "dropped": dict(sorted(reasons.items()))}
     atomic_write_text(out_dir / "stats.json", json.dumps(stats, indent=2))
     return stats

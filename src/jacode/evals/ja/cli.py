@@ -36,18 +36,13 @@ def register(eval_app: typer.Typer) -> None:
         max_new_tokens: int = typer.Option(1024, "--max-new-tokens"),
     ):
         """Answers from the model, then judge grading or metrics; scores.json and scores.md in OUT."""
-        from jacode.engines import make_engine
+        from jacode.engines import engine_from_options
         from jacode.errors import JacodeError
 
         if benchmark not in JA_BENCHMARKS:
             raise JacodeError(f"unknown Japanese benchmark {benchmark!r}; known: {', '.join(JA_BENCHMARKS)}")
 
-        def engine(model, endpoint, name, kind=None):
-            kind = kind or ("openai" if endpoint else "transformers")
-            opts = {"concurrency": concurrency} if kind == "openai" else {}
-            return make_engine(kind, model=model, endpoint=endpoint, model_name=name, **opts)
-
-        answerer = engine(model, endpoint, model_name, engine_kind)
+        answerer = engine_from_options(model, endpoint, model_name, engine_kind, concurrency)
         if benchmark in ("niilc", "xlsum", "wmt-en-ja"):
             from jacode.evals.ja.metric_tasks import MetricTaskConfig, run_metric_task
 
@@ -58,7 +53,8 @@ def register(eval_app: typer.Typer) -> None:
             return
         if not judge_model:
             raise JacodeError(f"{benchmark} is judged by a model: give --judge-model (and --judge-endpoint)")
-        judge = engine(None if judge_endpoint else judge_model, judge_endpoint, judge_model, judge_engine)
+        judge = engine_from_options(None if judge_endpoint else judge_model, judge_endpoint, judge_model, judge_engine,
+                                    concurrency)
         if benchmark == "jmt-bench":
             from jacode.evals.ja.jmt_bench import JMTConfig, markdown, run_jmt
 

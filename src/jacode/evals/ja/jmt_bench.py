@@ -19,8 +19,8 @@ from pathlib import Path
 
 from jacode.engines import Engine, Request, SamplingParams
 from jacode.errors import JacodeError
-from jacode.evals.ja.judge import JudgeRequest, judge_all, mean_ci
-from jacode.io import JsonlAppender, atomic_write_text, read_jsonl
+from jacode.evals.ja.judge import JudgeRequest, judge_all, mean_ci, rating_parser
+from jacode.io import JsonlAppender, appended_records, atomic_write_text, read_jsonl
 
 NEED_REFERENCE = ("math", "reasoning", "coding")
 # FastChat's per-category sampling temperatures for answer generation.
@@ -109,8 +109,7 @@ def load(cfg: JMTConfig) -> tuple[list[dict], dict, dict, list[str]]:
 def generate_answers(engine: Engine, questions: list[dict], out: Path, cfg: JMTConfig) -> dict:
     """{(qid, turn): answer}; turn 2 is asked with turn 1's question and answer in the conversation."""
     path = out / "answers.jsonl"
-    have = {(r["question_id"], r["turn"]): r["answer"] for r in read_jsonl(path, skip_torn_tail=True)} \
-        if path.exists() else {}
+    have = {(r["question_id"], r["turn"]): r["answer"] for r in appended_records(path)}
     with JsonlAppender(path) as sink:
         for turn in (1, 2):
             by_temp = defaultdict(list)
@@ -158,7 +157,7 @@ def run_jmt(engine: Engine, judge: Engine, out: str | Path, cfg: JMTConfig) -> d
     questions, refs, prompts, notes = load(cfg)
     answers = generate_answers(engine, questions, out, cfg)
     path = out / "judgments.jsonl"
-    done = {r["key"]: r for r in read_jsonl(path, skip_torn_tail=True)} if path.exists() else {}
+    done = {r["key"]: r for r in appended_records(path)}
     with JsonlAppender(path) as sink:
         for rep in range(cfg.judge_repeats):
             pending = [r for r in judge_requests(questions, refs, prompts, answers, rep) if r.key not in done]
@@ -170,7 +169,7 @@ def run_jmt(engine: Engine, judge: Engine, out: str | Path, cfg: JMTConfig) -> d
                 sink.write(row)
 
             params = SamplingParams(temperature=cfg.judge_temperature, max_new_tokens=2048, seed=cfg.seed + rep)
-            judge_all(judge, pending, 1, 10, cfg.judge_retries, params, on_result=record)
+            judge_all(judge, pending, rating_parser(1, 10), cfg.judge_retries, params, on_result=record)
     report = summarize(questions, done, cfg)
     report["notes"] = notes
     atomic_write_text(out / "scores.json", json.dumps(report, ensure_ascii=False, indent=2))

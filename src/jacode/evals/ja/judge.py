@@ -13,7 +13,9 @@ import math
 import random
 import re
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from jacode.engines import Engine, Request, SamplingParams
 
@@ -35,10 +37,15 @@ class JudgeRequest:
     prompt: str
 
 
-def judge_all(engine: Engine, requests: list[JudgeRequest], low: float, high: float, retries: int = 2,
+def rating_parser(low: float, high: float) -> Callable[[str], float | None]:
+    return lambda text: parse_rating(text, low, high)
+
+
+def judge_all(engine: Engine, requests: list[JudgeRequest], parse: Callable[[str], Any], retries: int = 2,
               params: SamplingParams = SamplingParams(temperature=0.0, max_new_tokens=1024),
               on_result=None) -> dict[str, dict]:
-    """{key: {"rating": float | None, "raw": [texts...], "attempts": n}} for every request."""
+    """{key: {"rating": parsed value or None, "raw": [texts...], "attempts": n}} for every request. `parse` turns
+    a judge's answer into its rating (a score, or a verdict such as "A") or None when it does not parse."""
     results = {r.key: {"rating": None, "raw": [], "attempts": 0} for r in requests}
     todo = list(requests)
     for _attempt in range(retries + 1):
@@ -53,7 +60,7 @@ def judge_all(engine: Engine, requests: list[JudgeRequest], low: float, high: fl
             res = results[r.key]
             res["raw"].append(text)
             res["attempts"] += 1
-            res["rating"] = parse_rating(text, low, high)
+            res["rating"] = parse(text)
             if res["rating"] is None:
                 still.append(r)
             elif on_result:

@@ -17,7 +17,7 @@ from pathlib import Path
 from jacode.engines import Engine, Request, SamplingParams
 from jacode.errors import JacodeError
 from jacode.evals.ja.metrics import METRICS, bleu
-from jacode.io import JsonlAppender, atomic_write_text, read_jsonl
+from jacode.io import JsonlAppender, appended_records, atomic_write_text, read_jsonl
 
 TASKS = {
     "niilc": {"input": ("question", "input"), "ref": ("answers", "answer", "output"),
@@ -69,7 +69,7 @@ def run_metric_task(engine: Engine, out: str | Path, cfg: MetricTaskConfig) -> d
     out.mkdir(parents=True, exist_ok=True)
     spec, items = TASKS.get(cfg.task), load_items(cfg)
     path = out / "predictions.jsonl"
-    preds = {r["id"]: r["prediction"] for r in read_jsonl(path, skip_torn_tail=True)} if path.exists() else {}
+    preds = {r["id"]: r["prediction"] for r in appended_records(path)}
     pending = [it for it in items if it["id"] not in preds]
     if pending:
         results = engine.generate(

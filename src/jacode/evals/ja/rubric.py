@@ -17,8 +17,8 @@ from pathlib import Path
 
 from jacode.engines import Engine, Request, SamplingParams
 from jacode.errors import JacodeError
-from jacode.evals.ja.judge import JudgeRequest, judge_all, mean_ci
-from jacode.io import JsonlAppender, atomic_write_text, read_jsonl
+from jacode.evals.ja.judge import JudgeRequest, judge_all, mean_ci, rating_parser
+from jacode.io import JsonlAppender, appended_records, atomic_write_text
 
 RUBRIC_PROMPT = """あなたは採点者です。
 
@@ -86,7 +86,7 @@ def run_rubric(engine: Engine, judge: Engine, out: str | Path, cfg: RubricConfig
     out.mkdir(parents=True, exist_ok=True)
     tasks, source = load_tasks(cfg.data, cfg.split)
     ans_path = out / "answers.jsonl"
-    answers = {r["id"]: r["answer"] for r in read_jsonl(ans_path, skip_torn_tail=True)} if ans_path.exists() else {}
+    answers = {r["id"]: r["answer"] for r in appended_records(ans_path)}
     pending = [t for t in tasks if t["id"] not in answers]
     if pending:
         results = engine.generate([Request(messages=[{"role": "user", "content": t["input"]}]) for t in pending],
@@ -96,7 +96,7 @@ def run_rubric(engine: Engine, judge: Engine, out: str | Path, cfg: RubricConfig
                 answers[t["id"]] = cs[0].text
                 sink.write({"id": t["id"], "answer": cs[0].text, "finish_reason": cs[0].finish_reason})
     j_path = out / "judgments.jsonl"
-    done = {r["key"]: r for r in read_jsonl(j_path, skip_torn_tail=True)} if j_path.exists() else {}
+    done = {r["key"]: r for r in appended_records(j_path)}
     with JsonlAppender(j_path) as sink:
         for rep in range(cfg.judge_repeats):
             reqs = [JudgeRequest(key=f"{t['id']}:{rep}", system=None, prompt=RUBRIC_PROMPT.format(
@@ -108,7 +108,7 @@ def run_rubric(engine: Engine, judge: Engine, out: str | Path, cfg: RubricConfig
                 done[key] = row
                 sink.write(row)
 
-            judge_all(judge, reqs, 1, 5, cfg.judge_retries,
+            judge_all(judge, reqs, rating_parser(1, 5), cfg.judge_retries,
                       SamplingParams(temperature=cfg.judge_temperature, max_new_tokens=1024, seed=cfg.seed + rep),
                       on_result=record)
     per_task: dict[str, list[float]] = {}
