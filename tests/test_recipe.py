@@ -111,14 +111,14 @@ def test_runner_manifests_skip_rerun_downstream_and_partial_runs(tmp_path):
 
 
 def test_interrupted_stage_resumes_and_failure_names_the_stage(tmp_path):
-    path = _small(tmp_path, steps=40)
+    path = _small(tmp_path, steps=120)  # long enough that the kill surely lands inside the stage
     proc = subprocess.Popen(JACODE + ["run", str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    ckpt = tmp_path / "run" / "pretrain" / "checkpoint-4"
+    # Kill once checkpoint-6 has started: checkpoint-4 is then complete, so there is something to resume from.
+    ckpt = tmp_path / "run" / "pretrain" / "checkpoint-6"
     deadline = time.time() + 240
     while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.1)
-    time.sleep(0.5)
+        time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert _manifest(tmp_path, "pretrain")["status"] == "running"
@@ -129,7 +129,7 @@ def test_interrupted_stage_resumes_and_failure_names_the_stage(tmp_path):
     log = (tmp_path / "run" / "pretrain" / "stage.log").read_text()
     assert log.count("pretrain (pretrain) =====") == 2 and _manifest(tmp_path, "pretrain")["status"] == "done"
     steps = [json.loads(x)["step"] for x in (tmp_path / "run" / "pretrain" / "metrics.jsonl").read_text().splitlines()]
-    assert steps == sorted(set(steps)) and steps[-1] == 40  # continued, not restarted (no step logged twice)
+    assert steps == sorted(set(steps)) and steps[-1] == 120  # continued, not restarted (no step logged twice)
     # A failing stage: the error names it and its log.
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"name: bad\nrun_dir: {tmp_path / 'bad'}\nstages:\n  - name: train\n    kind: pretrain\n"

@@ -18,7 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from jacode.errors import JacodeError
-from jacode.io import JsonlAppender, write_json
+from jacode.io import JsonlAppender, appended_records, write_json, write_jsonl
 from jacode.train.fim import FimConfig
 from jacode.train.packing import PackedStream, block_causal_mask, data_files, position_ids_for
 
@@ -111,6 +111,9 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
 
     rank, world = accelerator.process_index, accelerator.num_processes
     sequences = iter(stream)
+    if accelerator.is_main_process and (out / "metrics.jsonl").exists():
+        # Rows logged after the checkpoint we resume from describe steps that are about to be trained again.
+        write_jsonl(out / "metrics.jsonl", [r for r in appended_records(out / "metrics.jsonl") if r["step"] <= step])
     metrics = JsonlAppender(out / "metrics.jsonl") if accelerator.is_main_process else None
     bar = tqdm(total=cfg.max_steps, initial=step, desc="pretrain", disable=not accelerator.is_local_main_process)
     tokens_seen, t0, loss_acc, aux_acc, n_acc = 0, time.perf_counter(), 0.0, 0.0, 0
