@@ -31,7 +31,7 @@ def jhumaneval_file(bench_data) -> Path:
 
 
 def require_bwrap() -> None:
-    from jacode.evals.code.sandbox import bwrap_status
+    from jacode.sandbox.isolation import bwrap_status
 
     ok, why = bwrap_status()
     if not ok:

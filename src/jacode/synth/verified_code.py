@@ -1,14 +1,18 @@
 """`jacode synth code-verified`: problem → solution + unit tests → run in jacode's sandbox → keep what passes.
 
 Code Llama's instruct data kept only solutions that passed their own generated tests. Here the model answers
-each problem with two fenced Python blocks (the solution, then assert-based tests); the program solution + tests
-runs in the sandbox (never in jacode's process), and only passing answers are kept, with the run's verdict. A
-response without two blocks, or whose tests contain no assert, is dropped with that reason: a test that cannot
-fail proves nothing.
+each problem with two fenced Python blocks (the solution, then assert-based tests). The solution runs in one
+sandboxed process and the tests in another (jacode.sandbox.checks.PythonCheck), calling the solution's
+top-level functions through proxies: only plain values cross, so a solution cannot make its tests pass by
+tampering with them (patching `assert`-related builtins, exiting early, returning objects that equal anything).
+Only passing answers are kept, with the run's verdict. A response without two blocks, or whose tests contain no
+assert, is dropped with that reason: a test that cannot fail proves nothing. Solutions whose tests need the
+solution's classes or objects (not plain values) fail with "non-data return value" and are dropped.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, replace
@@ -17,6 +21,7 @@ from pathlib import Path
 from jacode.engines import Completion, Engine, Request, SamplingParams
 from jacode.errors import JacodeError
 from jacode.io import JsonlAppender, atomic_write_text, read_jsonl, write_jsonl
+from jacode.sandbox.checks import PythonCheck
 from jacode.synth.generate import done_ids, resumable
 
 CODE_PROMPT = """次の課題を解くPythonのコードを書いてください。
@@ -51,6 +56,16 @@ def split_answer(text: str) -> tuple[str, str] | str:
     return solution, tests
 
 
+def solution_check(solution: str, tests: str) -> PythonCheck:
+    """The answer's tests, run apart from its solution, calling the solution's top-level functions."""
+    try:
+        names = tuple(n.name for n in ast.parse(solution).body
+                      if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    except SyntaxError:
+        names = ()  # the candidate's process reports the syntax error
+    return PythonCheck(candidate=solution, tests=tests, names=names)
+
+
 def load_problems(path: str | Path) -> list[dict]:
     problems = []
     for n, r in enumerate(read_jsonl(path), 1):
@@ -65,8 +80,8 @@ def load_problems(path: str | Path) -> list[dict]:
 
 def code_verified(engine: Engine, problems: list[dict], out_dir: str | Path,
                   cfg: VerifiedConfig = VerifiedConfig()) -> dict:
-    from jacode.evals.code.execution import run_many
-    from jacode.evals.code.sandbox import Limits, Sandbox
+    from jacode.sandbox.checks import run_checks
+    from jacode.sandbox.isolation import Limits, Sandbox
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -80,7 +95,7 @@ def code_verified(engine: Engine, problems: list[dict], out_dir: str | Path,
     # One verdict per (problem, answer), appended as it arrives; a re-run executes only what is missing.
     verdicts_path = out_dir / "verdicts.jsonl"
     have = done_ids(verdicts_path)
-    jobs, programs, counts = [], [], {"answers": 0, "passed": 0, "failed": 0}
+    jobs, checks, counts = [], [], {"answers": 0, "passed": 0, "failed": 0}
     with JsonlAppender(verdicts_path) as sink:
         for a in answers:
             for k, text in enumerate(a["answers"]):
@@ -92,14 +107,13 @@ def code_verified(engine: Engine, problems: list[dict], out_dir: str | Path,
                     sink.write({"id": key, "passed": False, "status": parts})
                     continue
                 jobs.append((key, a, text, parts))
-                programs.append(parts[0] + "\n\n" + parts[1] + "\n")
-        sandbox = Sandbox(Limits(timeout_s=cfg.timeout_s))
-
+                checks.append(solution_check(*parts))
         def on_result(i: int, v) -> None:
             key, a, text, (solution, tests) = jobs[i]
             sink.write({"id": key, **v.as_dict(), "solution": solution, "tests": tests})
 
-        run_many(programs, sandbox, workers=cfg.workers, on_result=on_result)
+        with Sandbox(Limits(timeout_s=cfg.timeout_s)) as sandbox:
+            run_checks(checks, sandbox, workers=cfg.workers, on_result=on_result)
     verdicts = {r["id"]: r for r in read_jsonl(verdicts_path)}
     kept, reasons = [], {}
     for a in answers:

@@ -6,13 +6,16 @@ import re
 from typing import Any
 
 from jacode.evals.atcoder.problems import load_problems_dir
+from jacode.languages import get_language
+from jacode.sandbox.checks import JudgedProgram
+from jacode.sandbox.judge import judged_program
 
-LANG = {"python": ("Python 3", "python", "#"), "cpp": ("C++17", "cpp", "//")}
+LANGUAGES = ("python", "cpp")  # rows of jacode.languages with a judge
 
 
 def load(data: str | None, language: str) -> list[dict[str, Any]]:
     problems = load_problems_dir(data)
-    _, _, comment = LANG[language]
+    comment = get_language(language).comment
     for p in problems:
         # Base-mode prompt: the statement as a comment, then the program starts.
         commented = "\n".join(f"{comment} {line}".rstrip() for line in p["statement"].splitlines())
@@ -23,7 +26,8 @@ def load(data: str | None, language: str) -> list[dict[str, Any]]:
 
 
 def instruction(problem: dict[str, Any]) -> str:
-    name, fence, _ = LANG[problem["language"]]
+    row = get_language(problem["language"])
+    name, fence = row.judge.label, row.fence
     return (f"次の競技プログラミングの問題を{name}で解いてください。"
             f"標準入力から読み、標準出力に答えを書くプログラム全体を1つの```{fence} コードブロックで答えてください。"
             f"\n\n{problem['statement']}")
@@ -41,5 +45,5 @@ def from_base(problem: dict[str, Any], text: str) -> str:
     return problem["prompt"] + text
 
 
-def build_program(problem: dict[str, Any], completion: str) -> str:
-    return completion  # a judged sample is a whole program
+def build_check(problem: dict[str, Any], completion: str) -> JudgedProgram:
+    return judged_program(problem, problem["language"], completion)  # a judged sample is a whole program

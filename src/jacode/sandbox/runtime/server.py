@@ -1,0 +1,585 @@
+"""The sandbox server (standard library only): runs inside one bubblewrap sandbox and runs jobs one at a time.
+
+Started as `python -E -s -S /run/jacode-runtime/server.py [--once]` (not -I: pycheck and seccomp sit beside it)
+by jacode.sandbox.isolation: once per worker (the warm path), or once per job with --once (the per-run path).
+Both paths run every job with this code.
+
+Per job:
+
+    server   never runs sample code and never reads a job's body (only its header: sizes and limits), so
+      │      nothing it holds can leak into a later job
+      └ init PID 1 of new PID, mount and IPC namespaces, in the job's memory cgroup; mounts a fresh /proc and
+             a size- and inode-limited tmpfs on /tmp (the workspace and /dev/shm live there too)
+          ├ step processes (exec jobs: compile, run, one per judged case), each a fresh random uid
+          └ candidate (Python check jobs): forked before the checks are read, then the init itself drops to
+            another uid and becomes the checker (pycheck.py); its verdict goes to the server on a pipe that
+            the candidate does not hold
+
+Every process that runs sample or test code: fresh uid, no capabilities, no_new_privs, the seccomp filter
+(seccomp.py), rlimits, stdin from /dev/null or a memory file, stdout/stderr into memory files. When the init
+exits, the kernel kills everything left in its PID namespace; SysV IPC objects die with the IPC namespace and
+the tmpfs with the mount namespace.
+
+Protocol on stdin/stdout: request = 8-byte length, header JSON, then the body parts whose lengths the header
+lists (read by the job's processes, never by the server); response = 8-byte length, facts JSON.
+"""
+
+# Modules marked "preloaded" are imported once here so that candidates (forked from this process) do not pay
+# for them; pycheck and seccomp sit beside this file.
+import base64
+import bisect  # noqa: F401 - preloaded
+import collections  # noqa: F401 - preloaded
+import ctypes
+import fcntl
+import functools  # noqa: F401 - preloaded
+import glob
+import hashlib  # noqa: F401 - preloaded
+import heapq  # noqa: F401 - preloaded
+import itertools  # noqa: F401 - preloaded
+import json
+import math  # noqa: F401 - preloaded
+import os
+import platform
+import random  # noqa: F401 - preloaded
+import re  # noqa: F401 - preloaded
+import resource
+import secrets
+import select
+import string  # noqa: F401 - preloaded
+import struct
+import sys
+import time
+import typing  # noqa: F401 - preloaded
+
+import pycheck
+import seccomp
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, SIGCHLD = 0x00020000, 0x08000000, 0x20000000, 17
+SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(platform.machine())
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 38, 4
+WORK = "/tmp/work"
+CGROUP = None  # this server's memory cgroup (--cgroup DIR; bound read-write by the harness), if there is one
+CHANNEL_FDS = (3, 4)  # the candidate's ends of its pipes to the checker (read, write)
+RESULTS_FD = 3  # exec steps that report values write them here (see jacode.sandbox.split)
+COLLECT_LIMIT = 64 * 2**20
+
+
+class JobError(Exception):
+    """The job could not be run as asked (not the sample's fault)."""
+
+
+def _check(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(source, target, fstype, flags, data=None):
+    enc = lambda s: s.encode() if s is not None else None  # noqa: E731
+    _check(libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
+
+
+def read_exact(fd, n):
+    chunks, got = [], 0
+    while got < n:
+        chunk = os.read(fd, min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError("control stream closed")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+# ---- process set-up ----------------------------------------------------------------------------------------
+def privileged():
+    return os.geteuid() == 0
+
+
+def become_sample(uid, rlimits, dumpable=True):
+    """Drop to `uid` with no capabilities, no_new_privs, the seccomp filter and the rlimits."""
+    if privileged():
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)  # from uid 0 to non-zero: every capability is cleared
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    # A uid change makes the process non-dumpable (/proc/self owned by root); a program started by that uid
+    # would be dumpable, and runtimes read /proc/self/fd (Java). The checker stays non-dumpable.
+    _check(libc.prctl(PR_SET_DUMPABLE, 1 if dumpable else 0, 0, 0, 0), "dumpable")
+    if seccomp.supported():
+        seccomp.install()
+    for name, value in rlimits.items():
+        resource.setrlimit(getattr(resource, name), (value, value))
+
+
+def setup_stdio(stdin_fd, out_fd, err_fd, keep):
+    """stdin/stdout/stderr, then the fds in `keep` ({target: source}) at their numbers; all else closed."""
+    wanted = {0: stdin_fd, 1: out_fd, 2: err_fd, **keep}
+    # First copy every source out of the way (a source may sit on another's target number), then into place.
+    moved = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 100) for target, source in wanted.items()}
+    for target, source in moved.items():
+        os.dup2(source, target)
+    top = max(wanted)
+    for fd in range(3, top + 1):
+        if fd not in wanted:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    os.closerange(top + 1, 1 << 16)
+
+
+def memfile(name):
+    return os.memfd_create(name, 0)
+
+
+def tail_of(fd, n):
+    size = os.lseek(fd, 0, os.SEEK_END)
+    os.lseek(fd, max(0, size - n), os.SEEK_SET)
+    return os.read(fd, n).decode("utf-8", "replace"), size
+
+
+def whole(fd):
+    size = os.lseek(fd, 0, os.SEEK_END)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return read_exact(fd, size) if size else b""
+
+
+def wait_for(pid, deadline):
+    """Exit status of `pid`, or None when the deadline passed first (the process still runs)."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        if not _poll(pidfd, max(0.0, deadline - time.monotonic())):
+            return None
+    finally:
+        os.close(pidfd)
+    return os.waitpid(pid, 0)[1]
+
+
+def _poll(fd, seconds):
+    p = select.poll()
+    p.register(fd, select.POLLIN)
+    return bool(p.poll(seconds * 1000))
+
+
+def kill_all_but_me():
+    """From the namespace's init: SIGKILL every other process in it, and reap them all."""
+    if NAMESPACES["on"]:
+        try:
+            os.kill(-1, 9)
+        except ProcessLookupError:
+            pass
+    else:  # not isolated: the processes of this job's session (a daemon that left it is out of reach)
+        me, sid = os.getpid(), os.getsid(0)
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) != me:
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        fields = f.read().rsplit(")", 1)[1].split()
+                    if int(fields[3]) == sid:
+                        os.kill(int(entry), 9)
+                except (OSError, ValueError, IndexError):
+                    continue
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+# ---- the job's init ----------------------------------------------------------------------------------------
+def init_namespace(header):
+    """First steps of the init: first in line for the OOM killer, private mounts, fresh /proc and /tmp."""
+    global WORK
+    with open("/proc/self/oom_score_adj", "w") as f:
+        f.write("1000")  # the OOM killer's first choice in the cgroup: the job's processes, never the server
+    if not NAMESPACES["on"]:  # no isolation: a fresh directory on the host's /tmp, removed afterwards
+        import tempfile
+
+        WORK = tempfile.mkdtemp(prefix="jacode-job-")
+        os.chmod(WORK, 0o777)
+        return
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={header['tmp_bytes']},nr_inodes={header['tmp_inodes']},mode=1777")
+    os.mkdir(WORK)
+    os.chmod(WORK, 0o777)  # every step runs under its own uid and must write here
+    os.mkdir("/tmp/.shm")
+    os.chmod("/tmp/.shm", 0o1777)
+    if os.path.isdir("/dev/shm"):  # POSIX shared memory: in this job's tmpfs, under its quota
+        _mount("/tmp/.shm", "/dev/shm", None, MS_BIND)
+
+
+def sample_uid():
+    return secrets.randbelow(1_000_000) + 100_000
+
+
+def step_env(header, extra):
+    env = dict(header.get("env") or {})
+    env.update(extra or {})
+    return env
+
+
+def run_steps_job(header, facts_fd):
+    """Exec jobs: write the files, then run each step; stop after a step that fails when asked to."""
+    parts = [read_exact(0, n) for n in header["parts"]]
+    spec = json.loads(parts[0])
+    for name, b64 in spec.get("files", {}).items():
+        path = os.path.join(WORK, name)
+        if os.path.dirname(name):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            for d in _parents(os.path.dirname(name)):
+                os.chmod(os.path.join(WORK, d), 0o777)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(b64))
+        os.chmod(path, 0o777 if spec.get("executable", {}).get(name) else 0o666)
+    out = []
+    for step in spec["steps"]:
+        facts = run_step(header, step, parts)
+        out.append(facts)
+        kill_all_but_me()  # nothing a step started lives on into the next one
+        if step.get("stop_unless_ok") and (facts["timed_out"] or facts["returncode"] != 0):
+            break
+    collected, total = {}, 0
+    for pattern in spec.get("collect", []):
+        for path in sorted(glob.glob(os.path.join(WORK, pattern))):
+            if os.path.isfile(path) and not os.path.islink(path):
+                size = os.path.getsize(path)
+                total += size
+                if total > COLLECT_LIMIT:
+                    raise JobError("collected files exceed the limit")
+                with open(path, "rb") as f:
+                    collected[os.path.relpath(path, WORK)] = base64.b64encode(f.read()).decode("ascii")
+    write_all(facts_fd, json.dumps({"steps": out, "collected": collected}).encode())
+
+
+def _parents(rel):
+    parts = rel.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def run_step(header, step, parts):
+    out = memfile("out")
+    err = memfile("err") if step.get("split_stderr") else out
+    results = memfile("results") if step.get("results") else None
+    if step.get("stdin") is not None:
+        stdin = memfile("stdin")
+        write_all(stdin, parts[step["stdin"]])
+        os.lseek(stdin, 0, os.SEEK_SET)
+    else:
+        stdin = os.open("/dev/null", os.O_RDONLY)
+    env = step_env(header, step.get("env"))
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.chdir(WORK)
+            become_sample(sample_uid(), step["rlimits"])
+            setup_stdio(stdin, out, err, {RESULTS_FD: results} if results is not None else {})
+            os.execve(step["argv"][0] if step["argv"][0].startswith("/") else _which(step["argv"][0], env),
+                      step["argv"], env)
+        except BaseException as e:  # noqa: BLE001
+            os.write(2, f"\njacode sandbox: could not start {step['argv'][0]}: {e!r}\n".encode())
+        os._exit(127)
+    status = wait_for(pid, start + step["timeout_s"])
+    timed_out = status is None
+    if timed_out:
+        kill_all_but_me()
+        code = -9
+    else:
+        code = os.waitstatus_to_exitcode(status)
+    duration = time.monotonic() - start
+    tail, size = tail_of(out, header["output_tail"])
+    facts = {"returncode": code, "timed_out": timed_out, "duration_s": duration, "output": tail,
+             "output_size": size}
+    if step.get("split_stderr"):
+        facts["stderr"], _ = tail_of(err, header["output_tail"])
+        facts["stdout"] = base64.b64encode(whole(out)).decode("ascii")
+    if results is not None:
+        facts["results"] = base64.b64encode(whole(results)).decode("ascii")
+    for fd in {out, err, stdin, *([results] if results is not None else [])}:
+        os.close(fd)
+    return facts
+
+
+def _which(name, env):
+    for d in env.get("PATH", "/usr/bin:/bin").split(":"):
+        path = os.path.join(d, name)
+        if os.access(path, os.X_OK):
+            return path
+    return name
+
+
+def run_pycheck_job(header, facts_fd):
+    """Python checks: fork the candidate (it reads its own code), then read the checks and become the checker."""
+    to_cand_r, to_cand_w = os.pipe()
+    from_cand_r, from_cand_w = os.pipe()
+    sync_r, sync_w = os.pipe()
+    out = memfile("out")
+    limits = header["rlimits"]
+    start = time.monotonic()
+    deadline = start + header["timeout_s"]
+    pid = os.fork()
+    if pid == 0:  # the candidate
+        try:
+            source = read_exact(0, header["parts"][0]).decode("utf-8", "surrogateescape")
+            os.write(sync_w, b"1")
+            os.chdir(WORK)
+            null = os.open("/dev/null", os.O_RDONLY)
+            setup_stdio(null, out, out, {CHANNEL_FDS[0]: to_cand_r, CHANNEL_FDS[1]: from_cand_w})
+            for fd in CHANNEL_FDS:  # a program the candidate starts does not inherit the channel
+                os.set_inheritable(fd, False)
+            become_sample(sample_uid(), limits)
+            env = step_env(header, None)
+            os.environ.clear()
+            os.environ.update(env)
+            # Fresh stdio objects on the new descriptors (nothing buffered in the server carries over).
+            sys.stdin = open(0, encoding="utf-8", closefd=False)
+            sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
+            sys.stderr = open(2, "w", encoding="utf-8", closefd=False, buffering=1)
+            sys.argv = ["program.py"]
+            sys.path.insert(0, WORK)
+        except BaseException as e:  # noqa: BLE001
+            os.write(out, f"\njacode sandbox: candidate set-up failed: {e!r}\n".encode())
+            os._exit(71)
+        pycheck.serve(source, header.get("filename", "program.py"), *CHANNEL_FDS)
+    for fd in (to_cand_r, from_cand_w, sync_w):
+        os.close(fd)
+    if os.read(sync_r, 1) != b"1":
+        raise JobError("the candidate did not take its code")
+    os.close(sync_r)
+    spec = json.loads(read_exact(0, header["parts"][1]))
+    # The checker: this process, with its own uid (the candidate can neither signal nor trace it).
+    alive = os.pidfd_open(pid)
+    null = os.open("/dev/null", os.O_RDWR)
+    setup_stdio(null, null, null, {5: facts_fd, 6: to_cand_w, 7: from_cand_r, 8: out, 9: alive})
+    facts_fd, to_cand_w, from_cand_r, out, alive = 5, 6, 7, 8, 9
+    become_sample(sample_uid(), {**limits, "RLIMIT_NPROC": 1}, dumpable=False)
+    status, detail, calls = pycheck.run_checks(spec, from_cand_r, to_cand_w, deadline, alive)
+    os.close(to_cand_w)  # the candidate's serve loop ends
+    candidate = {"returncode": None}
+    # How the candidate ended matters for the verdict's wording only when the checks did not pass.
+    if status != "pass":
+        st = wait_for(pid, min(deadline, time.monotonic() + 0.2))
+        if st is not None:
+            candidate["returncode"] = os.waitstatus_to_exitcode(st)
+    tail, size = tail_of(out, header["output_tail"])
+    candidate.update(output=tail, output_size=size)
+    report = {"report": [status, detail, calls], "candidate": candidate, "duration_s": time.monotonic() - start}
+    write_all(facts_fd, json.dumps(report).encode())
+    if not NAMESPACES["on"]:
+        kill_all_but_me()
+    os._exit(0)  # as PID 1: the kernel now kills the candidate and anything it started
+
+
+def init_main(header, facts_fd):
+    code = 0
+    if not NAMESPACES["on"]:
+        import atexit
+        import shutil
+
+        atexit.register(lambda: shutil.rmtree(WORK, ignore_errors=True))
+    try:
+        init_namespace(header)
+        if header["kind"] == "pycheck":
+            run_pycheck_job(header, facts_fd)
+        else:
+            run_steps_job(header, facts_fd)
+    except BaseException as e:  # noqa: BLE001 - reported to the harness as a sandbox error
+        try:
+            write_all(facts_fd, json.dumps({"error": f"{type(e).__name__}: {e}"}).encode())
+        except OSError:
+            pass
+        code = 70
+    os._exit(code)
+
+
+# ---- the server --------------------------------------------------------------------------------------------
+NAMESPACES = {"on": True}  # off when this server cannot create namespaces (run without bubblewrap, not root)
+
+
+def clone_init():
+    """fork() into new PID, mount and IPC namespaces: the child is PID 1 there."""
+    if not NAMESPACES["on"]:
+        pid = os.fork()
+        if pid == 0:
+            os.setsid()
+        return pid
+    flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID
+    if SYS_CLONE is None:
+        raise OSError("clone: unknown architecture")
+    ctypes.pythonapi.PyOS_BeforeFork()
+    pid = libc.syscall(SYS_CLONE, ctypes.c_ulong(flags | SIGCHLD), 0, 0, 0, 0)
+    err = ctypes.get_errno()
+    if pid == 0:
+        ctypes.pythonapi.PyOS_AfterFork_Child()
+    else:
+        ctypes.pythonapi.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise OSError(err, f"clone: {os.strerror(err)}")
+    return pid
+
+
+def _cgroup_file(*names):
+    for name in names:
+        if os.path.exists(f"{CGROUP}/{name}"):
+            return f"{CGROUP}/{name}"
+    return None
+
+
+def _read_int(path):
+    with open(path) as f:
+        return int(f.read().split()[0])
+
+
+BASELINE = {}  # the server's own charge in its cgroup, measured once: a job's limit comes on top of it
+_limit = {}
+
+
+def set_memory_limit(job_bytes):
+    """The cgroup's limit for the next job: the sample's memory plus the server's own footprint."""
+    usage = _cgroup_file("memory.current", "memory.usage_in_bytes")
+    if usage is None:
+        raise JobError("no memory cgroup in this sandbox")
+    if "bytes" not in BASELINE:
+        BASELINE["bytes"] = _read_int(usage)
+    limit = job_bytes + BASELINE["bytes"]
+    if _limit.get("bytes") == limit:
+        return
+    if os.path.exists(f"{CGROUP}/memory.max"):
+        _write_cgroup(["memory.max", "memory.swap.max"], [limit, 0])
+    else:
+        # v1: memsw (memory + swap) must stay >= the memory limit; which one may move first depends on the
+        # direction of the change, so the other order is tried when the first is refused.
+        try:
+            _write_cgroup(["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"], [limit, limit])
+        except OSError:
+            _write_cgroup(["memory.memsw.limit_in_bytes", "memory.limit_in_bytes"], [limit, limit])
+    _limit["bytes"] = limit
+
+
+def _write_cgroup(names, values):
+    for name, value in zip(names, values):
+        if os.path.exists(f"{CGROUP}/{name}"):  # no swap accounting: nothing to set there
+            with open(f"{CGROUP}/{name}", "w") as f:
+                f.write(str(value))
+
+
+def oom_kills():
+    """OOM kills so far in this server's cgroup (v2 memory.events or v1 memory.oom_control); -1: unknown."""
+    for name in ("memory.events", "memory.oom_control"):
+        try:
+            with open(f"{CGROUP}/{name}") as f:
+                for line in f:
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value)
+        except OSError:
+            continue
+    return -1
+
+
+def run_job(header):
+    facts_r, facts_w = os.pipe()
+    before = -1
+    if header.get("memory_bytes") and CGROUP:
+        set_memory_limit(header["memory_bytes"])
+        before = oom_kills()
+    start = time.monotonic()
+    pid = clone_init()
+    if pid == 0:
+        os.close(facts_r)
+        null = os.open("/dev/null", os.O_WRONLY)
+        os.dup2(null, 1)  # the control stream's write end is for the server's responses only
+        os.close(null)
+        init_main(header, facts_w)
+    os.close(facts_w)
+    deadline = start + header["timeout_s"] + header.get("grace_s", 5.0)
+    chunks, pidfd = [], os.pidfd_open(pid)
+    status, timed_out = None, False
+    poller = select.poll()
+    poller.register(facts_r, select.POLLIN)
+    poller.register(pidfd, select.POLLIN)
+    open_fds = {facts_r, pidfd}
+    while open_fds:
+        left = deadline - time.monotonic()
+        events = poller.poll(max(0.0, left) * 1000) if left > 0 else []
+        if not events:
+            timed_out = True
+            os.kill(pid, 9)  # PID 1 of the job: the kernel kills everything else in it
+            break
+        for fd, _ in events:
+            if fd == facts_r:
+                data = os.read(facts_r, 1 << 20)
+                if data:
+                    chunks.append(data)
+                    continue
+            poller.unregister(fd)
+            open_fds.discard(fd)
+    status = os.waitpid(pid, 0)[1]
+    os.close(pidfd)
+    if timed_out:  # whatever the init wrote before it was killed
+        while True:
+            data = os.read(facts_r, 1 << 20) if _poll(facts_r, 0) else b""
+            if not data:
+                break
+            chunks.append(data)
+    os.close(facts_r)
+    try:
+        facts = json.loads(b"".join(chunks)) if chunks else {"error": "the job's init wrote no facts"}
+    except ValueError:
+        facts = {"error": "the job's facts are unreadable"}
+    facts["job_timed_out"] = timed_out
+    facts["init_status"] = os.waitstatus_to_exitcode(status)
+    facts["wall_s"] = time.monotonic() - start
+    if before >= 0:
+        facts["oom_kills"] = max(0, oom_kills() - before)
+    return facts
+
+
+def main():
+    import gc
+
+    global CGROUP
+    if "--unisolated" in sys.argv:
+        try:  # namespaces still work when this runs as root; else the job runs unisolated (loudly, harness-side)
+            pid = clone_init()
+            if pid == 0:
+                os._exit(0)
+            os.waitpid(pid, 0)
+        except OSError:
+            NAMESPACES["on"] = False
+    if "--cgroup" in sys.argv:
+        CGROUP = sys.argv[sys.argv.index("--cgroup") + 1]
+    # Objects that exist now are never collected: the GC then does not walk (and copy) the server's whole heap
+    # in every forked process.
+    gc.freeze()
+    once = "--once" in sys.argv
+    write_all(1, b"ready\n")
+    while True:
+        try:
+            (n,) = struct.unpack(">Q", read_exact(0, 8))
+            header = json.loads(read_exact(0, n))
+        except EOFError:
+            return
+        try:
+            facts = run_job(header)
+        except BaseException as e:  # noqa: BLE001
+            facts = {"error": f"server: {type(e).__name__}: {e}"}
+        data = json.dumps(facts).encode()
+        write_all(1, struct.pack(">Q", len(data)) + data)
+        if once or "error" in facts or facts.get("job_timed_out"):
+            return  # after an error the control stream may hold unread body bytes: start afresh
+
+
+if __name__ == "__main__":
+    main()
