@@ -328,16 +328,24 @@ class Server:
                     raise ServerError("the job did not take its input in time")
                 data = data[os.write(win, data):]
             (n,) = struct.unpack(">Q", self._read_exact(8, deadline))
-            facts = json.loads(self._read_exact(n, deadline))
+            own = json.loads(self._read_exact(n, deadline))
+            (n,) = struct.unpack(">Q", self._read_exact(8, deadline))
+            raw = self._read_exact(n, deadline) if n else b""
         except (OSError, ValueError, struct.error, ServerError) as e:
             self.close()
             raise ServerError(f"sandbox server failed: {e}") from e
-        if data:  # the job stopped reading: the server exits after answering
+        if "error" in own:
             self.close()
-        if "error" in facts and not facts.get("steps") and "report" not in facts:
-            self.close()
-            raise ServerError(f"sandbox server could not run the job: {facts['error']}")
-        return facts
+            raise ServerError(f"sandbox server could not run the job: {own['error']}")
+        try:  # what the job's init wrote; nothing (or half) when it was killed at the deadline
+            facts = json.loads(raw) if raw else {}
+        except ValueError:
+            facts = {}
+        if not facts and not own["job_timed_out"]:
+            facts["error"] = f"the job's init ended without facts (status {own['init_status']})"
+        if data or own["job_timed_out"] or own["init_status"] != 0:
+            self.close()  # the server exits after such a job (unread input may be left): start afresh
+        return {**facts, **own}
 
     def alive(self) -> bool:
         return self.proc.poll() is None

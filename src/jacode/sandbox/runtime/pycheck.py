@@ -256,11 +256,17 @@ class CandidateError(Exception):
     """The candidate raised an exception that is not a builtin one; its type name is in the message."""
 
 
+# Exceptions that would steer the test code's control flow rather than fail it: a StopIteration raised into
+# `all(map(candidate, xs))` ends the iteration early, and all() of nothing is True.
+_NOT_MAPPED = ("StopIteration", "StopAsyncIteration", "GeneratorExit")
+
+
 def _exception_class(name):
+    """The builtin exception class of that name (so test code's `except ValueError` sees what it expects)."""
     import builtins
 
     cls = getattr(builtins, name, None)
-    if isinstance(cls, type) and issubclass(cls, Exception):
+    if name not in _NOT_MAPPED and isinstance(cls, type) and issubclass(cls, Exception):
         return cls
     return None
 

@@ -71,16 +71,25 @@ def program() -> list:
     return ins + [(_RET, 0, 0, _ALLOW)]
 
 
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+_compiled = {}  # built once per process (the server): every sample forked from it reuses it
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def prepare() -> None:
+    """Build the filter now (the server does, once), so that installing it in each sample is one call."""
+    if not _compiled:
+        ins = program()
+        buf = ctypes.create_string_buffer(b"".join(struct.pack("=HBBI", *i) for i in ins))
+        _compiled.update(buf=buf, prog=_SockFprog(len(ins), ctypes.cast(buf, ctypes.c_void_p)))
+
+
 def install() -> None:
     """Apply the filter to this process and all it starts. Needs no_new_privs (or CAP_SYS_ADMIN) first."""
-    ins = program()
-    buf = ctypes.create_string_buffer(b"".join(struct.pack("=HBBI", *i) for i in ins))
-
-    class SockFprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-    prog = SockFprog(len(ins), ctypes.cast(buf, ctypes.c_void_p))
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
+    prepare()
+    if _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(_compiled["prog"]), 0, 0) != 0:
         err = ctypes.get_errno()
         raise OSError(err, "seccomp filter not installed")

@@ -21,7 +21,8 @@ exits, the kernel kills everything left in its PID namespace; SysV IPC objects d
 the tmpfs with the mount namespace.
 
 Protocol on stdin/stdout: request = 8-byte length, header JSON, then the body parts whose lengths the header
-lists (read by the job's processes, never by the server); response = 8-byte length, facts JSON.
+lists (read by the job's processes, never by the server); response = 8-byte length, the server's facts (JSON:
+timing, exit, OOM), 8-byte length, the init's facts (JSON, written by the init, relayed with sendfile()).
 """
 
 # Modules marked "preloaded" are imported once here so that candidates (forked from this process) do not pay
@@ -489,7 +490,13 @@ def oom_kills():
 
 
 def run_job(header):
-    facts_r, facts_w = os.pipe()
+    """Run one job; (the server's own facts, the memfd holding the init's facts).
+
+    The init writes its facts (outputs, values, the checker's report) into a memory file that the server sends
+    on with sendfile(): sample data never passes through the server's own memory, where a later sample (forked
+    from it) could find it.
+    """
+    facts = memfile("facts")
     before = -1
     if header.get("memory_bytes") and CGROUP:
         set_memory_limit(header["memory_bytes"])
@@ -497,58 +504,29 @@ def run_job(header):
     start = time.monotonic()
     pid = clone_init()
     if pid == 0:
-        os.close(facts_r)
         null = os.open("/dev/null", os.O_WRONLY)
         os.dup2(null, 1)  # the control stream's write end is for the server's responses only
         os.close(null)
-        init_main(header, facts_w)
-    os.close(facts_w)
+        init_main(header, facts)
     deadline = start + header["timeout_s"] + header.get("grace_s", 5.0)
-    chunks, pidfd = [], os.pidfd_open(pid)
-    status, timed_out = None, False
-    poller = select.poll()
-    poller.register(facts_r, select.POLLIN)
-    poller.register(pidfd, select.POLLIN)
-    open_fds = {facts_r, pidfd}
-    while open_fds:
-        left = deadline - time.monotonic()
-        events = poller.poll(max(0.0, left) * 1000) if left > 0 else []
-        if not events:
-            timed_out = True
-            os.kill(pid, 9)  # PID 1 of the job: the kernel kills everything else in it
-            break
-        for fd, _ in events:
-            if fd == facts_r:
-                data = os.read(facts_r, 1 << 20)
-                if data:
-                    chunks.append(data)
-                    continue
-            poller.unregister(fd)
-            open_fds.discard(fd)
+    pidfd = os.pidfd_open(pid)
+    timed_out = not _poll(pidfd, max(0.0, deadline - time.monotonic()))
+    if timed_out:
+        os.kill(pid, 9)  # PID 1 of the job: the kernel kills everything else in it
     status = os.waitpid(pid, 0)[1]
     os.close(pidfd)
-    if timed_out:  # whatever the init wrote before it was killed
-        while True:
-            data = os.read(facts_r, 1 << 20) if _poll(facts_r, 0) else b""
-            if not data:
-                break
-            chunks.append(data)
-    os.close(facts_r)
-    try:
-        facts = json.loads(b"".join(chunks)) if chunks else {"error": "the job's init wrote no facts"}
-    except ValueError:
-        facts = {"error": "the job's facts are unreadable"}
-    facts["job_timed_out"] = timed_out
-    facts["init_status"] = os.waitstatus_to_exitcode(status)
-    facts["wall_s"] = time.monotonic() - start
+    own = {"job_timed_out": timed_out, "init_status": os.waitstatus_to_exitcode(status),
+           "wall_s": time.monotonic() - start}
     if before >= 0:
-        facts["oom_kills"] = max(0, oom_kills() - before)
-    return facts
+        own["oom_kills"] = max(0, oom_kills() - before)
+    return own, facts
 
 
 def main():
     import gc
 
+    if seccomp.supported():
+        seccomp.prepare()
     global CGROUP
     if "--unisolated" in sys.argv:
         try:  # namespaces still work when this runs as root; else the job runs unisolated (loudly, harness-side)
@@ -572,13 +550,19 @@ def main():
         except EOFError:
             return
         try:
-            facts = run_job(header)
+            own, facts = run_job(header)
         except BaseException as e:  # noqa: BLE001
-            facts = {"error": f"server: {type(e).__name__}: {e}"}
-        data = json.dumps(facts).encode()
-        write_all(1, struct.pack(">Q", len(data)) + data)
-        if once or "error" in facts or facts.get("job_timed_out"):
-            return  # after an error the control stream may hold unread body bytes: start afresh
+            own, facts = {"error": f"server: {type(e).__name__}: {e}"}, None
+        data = json.dumps(own).encode()
+        size = os.fstat(facts).st_size if facts is not None else 0
+        write_all(1, struct.pack(">Q", len(data)) + data + struct.pack(">Q", size))
+        offset = 0
+        while offset < size:
+            offset += os.sendfile(1, facts, offset, size - offset)
+        if facts is not None:
+            os.close(facts)
+        if once or "error" in own or own["job_timed_out"] or own["init_status"] != 0:
+            return  # the control stream may hold body bytes the job did not read: start afresh
 
 
 if __name__ == "__main__":
