@@ -25,10 +25,14 @@ from functools import cache
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
-# jacode language → a file name whose extension selects lizard's reader for that language.
-LIZARD_FILES = {"python": "a.py", "c": "a.c", "cpp": "a.cpp", "csharp": "a.cs", "java": "a.java",
-                "javascript": "a.js", "typescript": "a.ts", "go": "a.go", "rust": "a.rs", "ruby": "a.rb",
-                "php": "a.php", "swift": "a.swift", "kotlin": "a.kt", "scala": "a.scala"}
+from jacode.languages import find_language
+
+
+def lizard_file(language: str | None) -> str | None:
+    """A file name whose extension selects lizard's reader for the language, or None when lizard has none."""
+    lang = find_language(language)
+    return f"a.{lang.extensions[0]}" if lang and lang.lizard else None
+
 # tree-sitter node types that lizard also reports as functions.
 FUNCTION_NODES = frozenset({
     "function_definition", "function_declaration", "method_declaration", "constructor_declaration",
@@ -54,7 +58,7 @@ def condition_pattern(language: str) -> re.Pattern:
     """A regex matching every token lizard counts as a condition in `language` (and some that it does not)."""
     from lizard_languages import get_reader_for
 
-    conditions = get_reader_for(LIZARD_FILES[language])(None).conditions
+    conditions = get_reader_for(lizard_file(language))(None).conditions
     words = sorted(c for c in conditions if c.isalpha())
     operators = sorted((re.escape(c) for c in conditions if not c.isalpha()), key=len, reverse=True)
     parts = ([r"\b(?:" + "|".join(words) + r")\b"] if words else []) + operators
@@ -63,7 +67,7 @@ def condition_pattern(language: str) -> re.Pattern:
 
 def screen(language: str, text: str, root) -> dict | None:
     """Upper bounds for lizard's measures from a tree-sitter tree (runs in the parser worker)."""
-    if language not in LIZARD_FILES:
+    if lizard_file(language) is None:
         return None
     data = text.encode("utf-8")
     pattern = condition_pattern(language)
@@ -97,7 +101,7 @@ def measure(language: str, text: str) -> dict:
     """lizard's measures for one file (runs in a worker process)."""
     import lizard
 
-    info = lizard.FileAnalyzer(lizard.get_extensions([])).analyze_source_code(LIZARD_FILES[language], text)
+    info = lizard.FileAnalyzer(lizard.get_extensions([])).analyze_source_code(lizard_file(language), text)
     ccns = [f.cyclomatic_complexity for f in info.function_list]
     return {"functions": len(ccns), "max_ccn": max(ccns, default=0),
             "avg_ccn": sum(ccns) / len(ccns) if ccns else 0.0, "nloc": info.nloc}
@@ -152,7 +156,7 @@ class ComplexityFilter(BaseFilter):
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         language = doc.metadata.get("language")
-        if doc.metadata.get("kind", "code") != "code" or language not in LIZARD_FILES:
+        if doc.metadata.get("kind", "code") != "code" or lizard_file(language) is None:
             return True
         s = doc.metadata.get("structure")
         if self.use_screen and s and screen_passes(s, self.bounds):

@@ -15,27 +15,25 @@ from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.readers import JsonlReader, ParquetReader
 from datatrove.pipeline.readers.base import BaseDiskReader
 
-# extension → (language, kind). "code" documents go through the code filters, "text" through the text filters.
-EXTENSIONS: dict[str, tuple[str, str]] = {
-    "py": ("python", "code"), "pyi": ("python", "code"), "c": ("c", "code"), "h": ("c", "code"),
-    "cc": ("cpp", "code"), "cpp": ("cpp", "code"), "cxx": ("cpp", "code"), "hpp": ("cpp", "code"),
-    "hh": ("cpp", "code"), "cs": ("csharp", "code"), "java": ("java", "code"), "js": ("javascript", "code"),
-    "mjs": ("javascript", "code"), "cjs": ("javascript", "code"), "ts": ("typescript", "code"),
-    "go": ("go", "code"), "rs": ("rust", "code"), "rb": ("ruby", "code"), "php": ("php", "code"),
-    "swift": ("swift", "code"), "kt": ("kotlin", "code"), "scala": ("scala", "code"), "sh": ("shell", "code"),
-    "sql": ("sql", "code"), "html": ("html", "code"), "css": ("css", "code"), "json": ("json", "code"),
-    "yaml": ("yaml", "code"), "yml": ("yaml", "code"), "toml": ("toml", "code"), "xml": ("xml", "code"),
-    # Prose files in a repository are text; their natural language is decided by the language check.
-    "md": (None, "text"), "rst": (None, "text"), "txt": (None, "text"),
-}
-# Content types that mimetypes does not know on a minimal system.
-_CONTENT_TYPES = {"python": "text/x-python", "csharp": "text/x-csharp", "typescript": "text/x-typescript",
-                  "go": "text/x-go", "rust": "text/x-rust", "markdown": "text/markdown"}
+from jacode.languages import find_language, language_of_extension
+
+# Prose files in a repository are text; their natural language is decided by the language check. Every other
+# known extension is a programming language's (jacode.languages), and its files are code.
+PROSE_EXTENSIONS = ("md", "rst", "txt")
 
 
 def language_of(path: str) -> tuple[str | None, str] | None:
+    """(language, kind) from the file's extension; None for an unknown extension."""
     ext = posixpath.splitext(path)[1].lower().lstrip(".")
-    return EXTENSIONS.get(ext)
+    if ext in PROSE_EXTENSIONS:
+        return None, "text"
+    lang = language_of_extension(ext)
+    return (lang.name, "code") if lang else None
+
+
+def _content_type(path: str, language: str | None) -> str:
+    lang = find_language(language)
+    return mimetypes.guess_type(path)[0] or (lang.content_type if lang and lang.content_type else "text/plain")
 
 
 class SourceTreeReader(BaseDiskReader):
@@ -75,8 +73,7 @@ class SourceTreeReader(BaseDiskReader):
             self.stat_update("skipped_invalid_utf8")
             return
         metadata = {"path": filepath, "language": language, "kind": kind, "size_bytes": len(raw),
-                    "content_type": mimetypes.guess_type(filepath)[0] or _CONTENT_TYPES.get(language or "",
-                                                                                         "text/plain")}
+                    "content_type": _content_type(filepath, language)}
         if self.repository:
             metadata["repository"] = dict(self.repository)
         prefix = self.repository.get("name", "")

@@ -16,9 +16,15 @@ import zlib
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
-TREE_SITTER_NAMES = {"python": "python", "c": "c", "cpp": "cpp", "csharp": "csharp", "cs": "csharp",
-                     "java": "java", "javascript": "javascript", "js": "javascript", "typescript": "typescript",
-                     "go": "go", "rust": "rust"}
+from jacode.languages import find_language
+
+
+def tree_sitter_name(language: str | None) -> str | None:
+    """The grammar for a language name or alias (jacode.languages), or None when there is none."""
+    lang = find_language(language)
+    return lang.tree_sitter if lang else None
+
+
 _parsers: dict = {}
 
 
@@ -35,7 +41,7 @@ def parse(language: str, text: str) -> dict:
     from jacode.data.complexity import screen
 
     result: dict = {"tree_sitter": None, "ast": None, "structure": None}
-    name = TREE_SITTER_NAMES.get(language)
+    name = tree_sitter_name(language)
     if name:
         if name not in _parsers:
             from tree_sitter_language_pack import get_parser
@@ -124,7 +130,7 @@ class SyntaxFilter(BaseFilter):
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         language = doc.metadata.get("language")
-        if doc.metadata.get("kind", "code") != "code" or language not in TREE_SITTER_NAMES:
+        if doc.metadata.get("kind", "code") != "code" or tree_sitter_name(language) is None:
             return True
         result = self.worker.ask(language, doc.text, self.timeout_s)
         if isinstance(result, str):

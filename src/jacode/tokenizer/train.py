@@ -23,6 +23,7 @@ from pathlib import Path
 from jacode.data_policy import refuse_eval_only
 from jacode.errors import JacodeError
 from jacode.io import read_jsonl, write_json
+from jacode.languages import LANGUAGES
 from jacode.tokenizer import special_tokens as st
 
 DELIMITER = "\ue000"  # private-use character: never in real text, removed by SentencePiece after splitting
@@ -67,7 +68,7 @@ def iter_documents(inputs: Iterable[str], text_field: str = "text") -> Iterator[
                 yield text, "code" if f.suffix in CODE_SUFFIXES else classify(text)
 
 
-CODE_SUFFIXES = {".py", ".c", ".h", ".cpp", ".cc", ".hpp", ".java", ".cs", ".js", ".ts", ".go", ".rs", ".rb", ".sh"}
+CODE_SUFFIXES = {f".{ext}" for lang in LANGUAGES.values() for ext in lang.extensions}
 
 
 def classify(text: str) -> str:
