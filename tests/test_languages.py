@@ -1,4 +1,6 @@
-"""Language runners on real toolchains: reference solutions pass, wrong ones fail, and the known traps hold."""
+"""The compiled-language runners on real toolchains, in the sandbox: the known traps, the statuses, the MultiPL-E
+data fixes, and the CLI. (References and wrong completions for every language: tests/test_multiple_split.py.)
+"""
 
 from __future__ import annotations
 
@@ -8,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from jacode.evals.check import REFERENCES
-from jacode.evals.code.execution import make_executor, run_many
-from jacode.evals.code.languages import LANGUAGES
-from jacode.evals.code.sandbox import Limits, Sandbox
 from jacode.evals.registry import get_benchmark, load_problems
 from jacode.io import read_jsonl
+from jacode.languages import LANGUAGES
+from jacode.sandbox.checks import run_checks
+from jacode.sandbox.isolation import Limits, Sandbox
 
 pytestmark = pytest.mark.usefixtures("bwrap")
 LANGS = ["cpp", "cs", "java", "js"]
@@ -25,94 +27,49 @@ def references(lang: str) -> list[dict]:
     return list(read_jsonl(path))
 
 
-@pytest.fixture(scope="module")
-def jmultiple_dir(tmp_path_factory, bench_data, jhumaneval_file):
-    from jacode.evals.jmultiple import build_all
-
-    out = tmp_path_factory.mktemp("jmultiple")
-    build_all(jhumaneval_file, bench_data / "multipl-e", out, LANGS)
-    return out
-
-
-@pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("variant", ["multiple", "jmultiple"])
-def test_references_pass_and_mutants_fail(lang, variant, bench_data, jmultiple_dir):
-    refs = [r for r in references(lang) if not r.get("reference_equality")]
-    assert len(refs) >= 25
-    # All references on MultiPL-E; a sample of them shows the Japanese variants behave the same (saves CI time).
-    refs = refs[:30] if variant == "multiple" else refs[:8]
-    data = bench_data / "multipl-e" if variant == "multiple" else jmultiple_dir
-    bench = get_benchmark(f"{variant}-{lang}")
+def run(bench_name: str, data: Path, completions: list[tuple[str, str]], timeout_s: float = 20.0, workers: int = 2):
+    """Verdicts for (task_id, completion) pairs of a benchmark, through jacode's runner."""
+    bench = get_benchmark(bench_name)
     problems = load_problems(bench, str(data))
-    if variant == "jmultiple":
-        some = problems[refs[0]["name"]]["prompt"]
-        assert any("\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff" for ch in some), "no Japanese in prompt"
-    programs = [bench.build_program(problems[r["name"]], r["completion"]) for r in refs]
-    programs += [bench.build_program(problems[r["name"]], r["wrong_completion"]) for r in refs]
-    verdicts = run_many(programs, Sandbox(Limits(timeout_s=20)), workers=2, language=lang)
-    n = len(refs)
-    bad_refs = [(refs[i]["name"], verdicts[i].status, verdicts[i].detail[:300]) for i in range(n)
-                if not verdicts[i].passed]
-    passed_mutants = [refs[i]["name"] for i in range(n) if verdicts[n + i].passed]
-    assert not bad_refs, bad_refs
-    assert not passed_mutants, f"wrong solutions passed: {passed_mutants}"
-    assert all(verdicts[n + i].status in ("fail", "compile_error") for i in range(n))
+    checks = [bench.build_check(problems[t], c) for t, c in completions]
+    with Sandbox(Limits(timeout_s=timeout_s)) as sb:
+        v = run_checks(checks, sb, workers=workers, dedup=False)
+    return [v[i] for i in range(len(checks))]
 
 
-# Programs per language that end early with status 0, before any check runs; none may pass.
-EARLY_EXIT = {
-    "cpp": "#include <cstdlib>\n#include <cassert>\nint main() {\n    std::exit(0);\n    assert(1 == 2);\n}\n",
-    "java": textwrap.dedent("""\
-        class Problem {
-            public static void main(String[] args) {
-                System.exit(0);
-                assert(1 == 2);
-            }
-        }
-        """),
-    "cs": textwrap.dedent("""\
-        using System;
-        using System.Diagnostics;
-        class Problem {
-            public static void Main(string[] args) {
-                Environment.Exit(0);
-                Debug.Assert(1 == 2);
-            }
-        }
-        """),
-    "js": "process.exit(0);\nconst assert = require('node:assert');\nassert.deepEqual(1, 2);\n",
+# Completions per language for HumanEval_0_has_close_elements (returns bool) that end the program early with
+# status 0, fail an assert of their own, throw, or answer wrongly: none may pass, each with its status. (As
+# MultiPL-E's stop sequences make them: JavaScript completions close the function, the others do not.)
+TASK = "HumanEval_0_has_close_elements"
+TRAPS = {
+    "cpp": {"exit0": "    exit(0);\n", "abort": "    assert(1 == 2);\n    return true;\n",
+            "throw": '    throw std::runtime_error("no");\n', "wrong": "    return false;\n"},
+    "java": {"exit0": "        System.exit(0);\n        return true;\n",
+             "abort": "        assert(1 == 2);\n        return true;\n",
+             "throw": '        throw new RuntimeException("no");\n', "wrong": "        return false;\n"},
+    "cs": {"exit0": "        Environment.Exit(0);\n        return true;\n",
+           "abort": "        Debug.Assert(1 == 2);\n        return true;\n",
+           "throw": '        throw new Exception("no");\n', "wrong": "        return false;\n"},
+    "js": {"exit0": "  process.exit(0);\n}\n", "abort": "  require('node:assert').ok(false);\n  return true;\n}\n",
+           "throw": '  throw new Error("no");\n}\n', "wrong": "  return false;\n}\n"},
 }
-
-# A failing assertion per language: must fail (catches -DNDEBUG, java without -ea, C# without DEBUG).
-FAILING_ASSERT = {
-    "cpp": "#include <cassert>\nint main() {\n    assert(1 == 2);\n}\n",
-    "java": "class Problem {\n    public static void main(String[] args) {\n        assert(1 == 2);\n    }\n}\n",
-    "cs": ("using System.Diagnostics;\nclass Problem {\n    public static void Main(string[] args) {\n"
-           "        Debug.Assert(1 == 2);\n    }\n}\n"),
-    "js": "const assert = require('node:assert');\nassert.deepEqual([1, 2], [1, 3]);\n",
-}
-
-PASSING = {
-    "cpp": "#include <cassert>\nint main() {\n    assert(1 == 1);\n}\n",
-    "java": "class Problem {\n    public static void main(String[] args) {\n        assert(1 == 1);\n    }\n}\n",
-    "cs": ("using System.Diagnostics;\nclass Problem {\n    public static void Main(string[] args) {\n"
-           "        Debug.Assert(1 == 1);\n    }\n}\n"),
-    "js": "const assert = require('node:assert');\nassert.deepEqual([1, 2], [1, 2]);\n",
-}
+STATUSES = {"exit0": {"exit"}, "abort": {"error", "exit", "killed"}, "throw": {"error"}, "wrong": {"fail"}}
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_traps(lang):
-    ex = make_executor(Sandbox(Limits(timeout_s=20)), lang)
-    assert ex.run(PASSING[lang]).passed
-    early = ex.run(EARLY_EXIT[lang])
-    assert not early.passed and early.status == "exit", early
-    failing = ex.run(FAILING_ASSERT[lang])
-    assert not failing.passed and failing.status == "fail", failing
+def test_traps(lang, bench_data):
+    right = next(r["completion"] for r in references(lang) if r["name"] == TASK)
+    traps = TRAPS[lang]
+    verdicts = run(f"multiple-{lang}", bench_data / "multipl-e", [(TASK, right)] + [(TASK, c) for c in traps.values()])
+    assert verdicts[0].passed, verdicts[0]
+    for (name, _), v in zip(traps.items(), verdicts[1:]):
+        assert not v.passed and v.status in STATUSES[name], (name, v)
 
 
-def test_assertions_are_never_compiled_out():
-    cpp, java, cs = LANGUAGES["cpp"], LANGUAGES["java"], LANGUAGES["cs"]
+def test_a_completions_own_asserts_stay_live():
+    """A completion may use asserts of its own (MultiPL-E's flags keep them): never -DNDEBUG, java -ea, mcs
+    -d:DEBUG. A failing one fails its check (test_traps, "abort")."""
+    cpp, java, cs = LANGUAGES["cpp"].values, LANGUAGES["java"].values, LANGUAGES["cs"].values
     assert not any("NDEBUG" in a for a in cpp.compile)
     assert "-ea" in java.run
     assert "-d:DEBUG" in cs.compile
@@ -132,62 +89,59 @@ def _alive(marker: str) -> bool:
     return False
 
 
-def test_children_die_with_a_timeout():
-    program = textwrap.dedent(f"""\
-        #include <unistd.h>
-        int main() {{
+def test_children_die_with_a_timeout(bench_data):
+    daemon = textwrap.dedent(f"""\
             if (fork() == 0) {{ setsid(); execl("/bin/sleep", "sleep", "{MARKER}", (char*)0); }}
             while (1) {{}}
-        }}
         """)
-    v = make_executor(Sandbox(Limits(timeout_s=2)), "cpp").run(program)
-    assert v.status == "timeout"
+    v, = run("multiple-cpp", bench_data / "multipl-e", [(TASK, "#include <unistd.h>\n" + daemon)], timeout_s=2)
+    assert v.status == "timeout", v
     assert not _alive(MARKER)
 
 
-def test_each_run_has_its_own_directory():
-    ex = make_executor(Sandbox(Limits(timeout_s=20)), "js")
-    writer = "require('fs').writeFileSync('stale.txt', 'x');\n"
-    reader = "const assert = require('node:assert');\nassert.equal(require('fs').existsSync('stale.txt'), false);\n"
-    assert ex.run(writer).passed
-    assert ex.run(reader).passed
+def test_each_run_has_its_own_directory(bench_data):
+    right = next(r["completion"] for r in references("js") if r["name"] == TASK)
+    writer = "  require('fs').writeFileSync('stale.txt', 'x');\n" + right
+    reader = "  if (!require('fs').existsSync('stale.txt')) return false;\n" + right  # right only if it leaked
+    first, second = run("multiple-js", bench_data / "multipl-e", [(TASK, writer), (TASK, reader)], workers=1)
+    assert first.passed and not second.passed and second.status == "fail", (first, second)
 
 
 def test_pch_only_when_the_program_already_includes_it():
-    from jacode.evals.code import pch
+    from jacode.sandbox import pch
 
     assert pch.qualifies("#include<assert.h>\n#include<bits/stdc++.h>\n// doc\nint f() {\n")
     assert not pch.qualifies("#include <vector>\nint main() {}\n")  # PCH would add declarations
     assert not pch.qualifies("#define _GLIBCXX_DEBUG\n#include <bits/stdc++.h>\n")
     assert not pch.qualifies("#include <bits/stdc++.h>\n#include <boost/any.hpp>\n")
-    # Without <bits/stdc++.h> a program missing an include must still fail to compile.
-    ex = make_executor(Sandbox(Limits(timeout_s=20)), "cpp")
-    v = ex.run("#include <cassert>\nint main() {\n    std::vector<int> v{1};\n    assert(v.size() == 1);\n}\n")
-    assert v.status == "compile_error", v
+    assert pch.include_args("#include <vector>\n", ("-std=c++17",), "/run/x") == []
 
 
-def test_java_batch_compile_isolates_programs():
+def test_java_batch_compile_isolates_programs(bench_data):
     """Programs compiled in one JVM keep separate fates: a compile error stays with its own program."""
-    ok = PASSING["java"]
-    broken = "class Problem {\n    public static void main(String[] args) {\n        int x = ;\n    }\n}\n"
-    wrong = FAILING_ASSERT["java"]
-    v = run_many([ok, broken, wrong, ok.replace("1 == 1", "2 == 2")], Sandbox(Limits(timeout_s=20)), workers=2,
-                 language="java")
-    assert [v[i].status for i in range(4)] == ["pass", "compile_error", "fail", "pass"]
-    assert "error" in v[1].detail
+    right = next(r["completion"] for r in references("java") if r["name"] == TASK)
+    broken = "        int x = ;\n"
+    verdicts = run("multiple-java", bench_data / "multipl-e",
+                   [(TASK, right), (TASK, broken), (TASK, TRAPS["java"]["wrong"]), (TASK, right + "\n")])
+    assert [v.status for v in verdicts] == ["pass", "compile_error", "fail", "pass"], verdicts
+    assert "error" in verdicts[1].detail
 
 
 def test_cs_reference_equality_fix(bench_data):
     """MultiPL-E issue 71: correct C# answers compared with List.Equals fail unless jacode's fix applies."""
+    from jacode.sandbox.checks import ValueCheck
+
     refs = [r for r in references("cs") if r.get("reference_equality")]
     assert len(refs) >= 5
     bench = get_benchmark("multiple-cs")
     problems = load_problems(bench, str(bench_data / "multipl-e"))
     raw = {r["name"]: r for r in read_jsonl(bench_data / "multipl-e" / "humaneval-cs-reworded.jsonl")}
-    fixed = [bench.build_program(problems[r["name"]], r["completion"]) for r in refs]
-    # The same programs with the original tests (reference equality), prompt fix kept.
-    unfixed = [problems[r["name"]]["prompt"] + r["completion"] + "\n" + raw[r["name"]]["tests"] for r in refs]
-    verdicts = run_many(fixed + unfixed, Sandbox(Limits(timeout_s=20)), workers=2, language="cs")
+    fixed = [bench.build_check(problems[r["name"]], r["completion"]) for r in refs]
+    # The same samples judged with the original tests (reference equality), prompt fix kept.
+    unfixed = [ValueCheck("cs", r["name"], problems[r["name"]]["prompt"], raw[r["name"]]["tests"], r["completion"])
+               for r in refs]
+    with Sandbox(Limits(timeout_s=20)) as sb:
+        verdicts = run_checks(fixed + unfixed, sb, workers=2)
     n = len(refs)
     assert all(verdicts[i].passed for i in range(n)), [(refs[i]["name"], verdicts[i].detail) for i in range(n)
                                                        if not verdicts[i].passed]
@@ -235,5 +189,5 @@ def test_chat_answer_to_multiple_completion(bench_data):
     answer = (f"以下が実装です。\n```cpp\n#include <vector>\n{signature}\n{ref['completion']}\n}}\n```\n"
               "説明は省略します。")
     completion = completion_from_chat(problem, answer)
-    v = make_executor(Sandbox(Limits(timeout_s=20)), "cpp").run(bench.build_program(problem, completion))
+    v, = run("multiple-cpp", bench_data / "multipl-e", [(ref["name"], completion)])
     assert v.passed, (completion, v)

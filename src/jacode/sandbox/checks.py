@@ -138,7 +138,11 @@ class PythonRunner:
 
     def run(self, check: PythonCheck) -> Verdict:
         facts = self.sandbox.run_pycheck(check.candidate, check.spec())
-        return python_verdict(facts, self.sandbox.limits.fsize_mb * 2**20)
+        verdict = python_verdict(facts, self.sandbox.limits.fsize_mb * 2**20)
+        if verdict.passed and check.tests and facts["report"][2] == 0:
+            # Checks that never called the candidate prove nothing about it (`assert 1 == 1`).
+            return Verdict(False, "fail", verdict.duration_s, "the checks never called the candidate's code")
+        return verdict
 
 
 # ---- running many ----------------------------------------------------------------------------------------
@@ -199,10 +203,11 @@ def run_checks(
                 if on_result:
                     on_result(i, verdict)
 
-    for runner in runners.values():
-        prepare = getattr(runner, "prepare", None)
+    for key, runner in runners.items():
+        prepare = getattr(runner, "prepare", None)  # e.g. expected values, batch compilation
         if prepare is not None:
-            prepare([checks[idx[0]] for idx in groups.values()], workers)
+            prepare([checks[idx[0]] for idx in groups.values() if (type(checks[idx[0]]), checks[idx[0]].language)
+                     == key], workers)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(work, groups.values()))
     return verdicts

@@ -141,8 +141,8 @@ def _namespace_args() -> list[str]:
               "--die-with-parent", "--new-session"]
     if os.geteuid() == 0:
         # As root: no user namespace (a uid mapped to host root escapes RLIMIT_NPROC), only the capabilities
-        # the server needs to give each job its namespaces and each sample its own uid.
-        return common + ["--cap-add", "CAP_SYS_ADMIN,CAP_SETUID,CAP_SETGID"]
+        # the server needs to give each job its namespaces (and its loopback) and each sample its own uid.
+        return common + ["--cap-add", "CAP_SYS_ADMIN,CAP_SETUID,CAP_SETGID,CAP_NET_ADMIN"]
     return common + ["--unshare-user", "--uid", "65534", "--gid", "65534"]
 
 
@@ -391,6 +391,7 @@ class StepResult:
     stdout: bytes | None = None
     stderr: str = ""
     results: bytes | None = None
+    oom: bool = False  # the OOM killer acted in this step (the sample's memory cgroup was full)
 
     @property
     def signal(self) -> int | None:
@@ -487,16 +488,18 @@ class Sandbox:
         wire_steps = []
         for s in steps:
             w = {"argv": s.argv, "timeout_s": s.limits.timeout_s, "rlimits": s.limits.rlimits(),
-                 "split_stderr": s.split_stderr, "results": s.results, "env": s.env,
-                 "stop_unless_ok": s.stop_unless_ok}
+                 "memory_bytes": s.limits.memory_mb * 2**20, "split_stderr": s.split_stderr, "results": s.results,
+                 "env": s.env, "stop_unless_ok": s.stop_unless_ok}
             if s.stdin is not None:
                 w["stdin"] = len(parts)
                 parts.append(s.stdin)
             wire_steps.append(w)
         parts[0] = json.dumps({"files": enc, "steps": wire_steps, "collect": list(collect)}).encode()
         total = sum(s.limits.timeout_s for s in steps)
+        # One tmpfs and one memory cgroup for the whole job: as large as its most demanding step needs.
         memory = max([self.limits.memory_mb, *(s.limits.memory_mb for s in steps)])
-        header = {**self.header(self.limits, total, memory), "kind": "steps"}
+        roomiest = max([self.limits, *(s.limits for s in steps)], key=lambda lim: (lim.tmp_mb, lim.tmp_inodes))
+        header = {**self.header(roomiest, total, memory), "kind": "steps"}
         facts = self._job(header, parts, total + 60)
         if "error" in facts:
             raise ServerError(f"the sandbox could not run the job: {facts['error']}")
@@ -506,7 +509,7 @@ class Sandbox:
                 returncode=f["returncode"], timed_out=f["timed_out"], duration_s=f["duration_s"],
                 output=f["output"], output_truncated=f["output_size"] >= s.limits.fsize_mb * 2**20,
                 stdout=base64.b64decode(f["stdout"]) if "stdout" in f else None, stderr=f.get("stderr", ""),
-                results=base64.b64decode(f["results"]) if "results" in f else None))
+                results=base64.b64decode(f["results"]) if "results" in f else None, oom=bool(f.get("oom"))))
         collected = {k: base64.b64decode(v) for k, v in facts.get("collected", {}).items()}
         return JobResult(out, collected, bool(facts.get("oom_kills")), self.kind)
 

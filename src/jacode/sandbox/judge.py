@@ -88,7 +88,7 @@ class JudgeRunner:
         total = 0.0
         for (name, inp, out), r in zip(p.cases, results):
             total += r.duration_s
-            verdict = _run_verdict(r, tl, job.oom)
+            verdict = _run_verdict(r, tl)
             if verdict is None:
                 verdict = "AC" if self._accepted(p, inp, out, r.stdout or b"") else "WA"
             cases_out.append({"case": name, "verdict": verdict, "time_s": round(r.duration_s, 3)})
@@ -111,13 +111,13 @@ class JudgeRunner:
         return r.returncode == 0 and not r.timed_out
 
 
-def _run_verdict(result: StepResult, time_limit: float, oom: bool) -> str | None:
+def _run_verdict(result: StepResult, time_limit: float) -> str | None:
     """Verdict from how the run ended, or None when it ended normally (then the output decides)."""
     if result.timed_out or result.duration_s > time_limit:
         return "TLE"
     if result.returncode != 0:
         err = result.stderr or ""
-        if oom or "MemoryError" in err or "bad_alloc" in err:
+        if result.oom or "MemoryError" in err or "bad_alloc" in err:
             return "MLE"
         return "RE"
     return None

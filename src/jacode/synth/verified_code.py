@@ -13,6 +13,7 @@ solution's classes or objects (not plain values) fail with "non-data return valu
 from __future__ import annotations
 
 import ast
+import builtins
 import json
 import re
 from dataclasses import dataclass, replace
@@ -53,16 +54,25 @@ def split_answer(text: str) -> tuple[str, str] | str:
     solution, tests = blocks[0], blocks[1]
     if "assert" not in tests:
         return "tests_without_assert"
+    if set(solution_names(solution)) & set(dir(builtins)):
+        # The tests would call the solution's `abs` or `all` where they mean Python's: a solution could make its
+        # own tests vacuous that way (`def all(*a): return True`).
+        return "shadows_builtin"
     return solution, tests
 
 
-def solution_check(solution: str, tests: str) -> PythonCheck:
-    """The answer's tests, run apart from its solution, calling the solution's top-level functions."""
+def solution_names(solution: str) -> tuple[str, ...]:
+    """The solution's top-level functions: what its tests may call (through proxies)."""
     try:
-        names = tuple(n.name for n in ast.parse(solution).body
-                      if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        return tuple(n.name for n in ast.parse(solution).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
     except SyntaxError:
-        names = ()  # the candidate's process reports the syntax error
+        return ()  # the candidate's process reports the syntax error
+
+
+def solution_check(solution: str, tests: str) -> PythonCheck:
+    """The answer's tests, run apart from its solution, calling the solution's top-level functions (never in place
+    of a builtin: such answers are dropped before, see split_answer)."""
+    names = tuple(n for n in solution_names(solution) if n not in dir(builtins))
     return PythonCheck(candidate=solution, tests=tests, names=names)
 
 

@@ -240,7 +240,11 @@ def _report_exception(wfd, e):
         msg = str(e)[:500]
     except BaseException:  # noqa: BLE001 - a __str__ that raises
         msg = "<unprintable>"
-    send(wfd, ["exit" if isinstance(e, SystemExit) else "exc", type(e).__name__, msg])
+    import builtins
+
+    # The builtin classes it derives from (json.JSONDecodeError is a ValueError): test code may catch those.
+    bases = [c.__name__ for c in type(e).__mro__[1:] if getattr(builtins, c.__name__, None) is c]
+    send(wfd, ["exit" if isinstance(e, SystemExit) else "exc", type(e).__name__, msg, *bases])
 
 
 # ---- the checker's side ------------------------------------------------------------------------------------
@@ -324,7 +328,7 @@ class Channel:
 
     def _raise_for(self, msg, what, loading=False):
         if type(msg) is list and len(msg) >= 2 and all(type(x) is str for x in msg):
-            kind, name, text = msg[0], msg[1], (msg[2] if len(msg) > 2 else "")
+            kind, name, text, bases = msg[0], msg[1], (msg[2] if len(msg) > 2 else ""), msg[3:]
             if kind == "nd":
                 raise CheckFailed("fail", f"{what}: non-data return value ({name})")
             if kind == "exit":
@@ -335,7 +339,11 @@ class Channel:
                 if loading:  # the module itself failed: there is nothing to check
                     raise CheckFailed("fail" if name == "AssertionError" else "error", f"{what}: {name}: {text}")
                 cls = _exception_class(name)
-                raise cls(text) if cls is not None else CandidateError(f"{name}: {text}")
+                if cls is not None:
+                    raise cls(text)
+                # Not a builtin: the nearest builtin class it derives from, so that `except ValueError` works.
+                base = next((c for c in map(_exception_class, bases) if c is not None), None)
+                raise (base or CandidateError)(f"{name}: {text}")
         raise CheckFailed("fail", f"{what}: malformed answer")
 
 
@@ -358,19 +366,32 @@ def _write_back(originals, new_values, what):
 
 
 def run_checks(spec, rfd, wfd, deadline, alive):
-    """The checker: (status, detail, calls). spec: prelude, tests, names, call (all trusted text); `alive`: a
-    pidfd of the candidate's process."""
+    """The checker: (status, detail, calls). spec: prelude, tests, names, call (trusted text: the benchmark's,
+    or a synthetic answer's own tests); `alive`: a pidfd of the candidate's process.
+
+    The checks run as the __main__ module (so `if __name__ == "__main__": unittest.main()` works) with the
+    candidate's functions bound to proxies; a SystemExit(0) from them (unittest's success) ends them normally.
+    """
+    import types
+
     channel = Channel(rfd, wfd, deadline, alive)
-    ns = {}
+    module = types.ModuleType("__main__")
+    sys.modules["__main__"] = module
+    sys.argv = ["tests"]
+    ns = module.__dict__
     try:
         channel.hello()
         exec(compile(spec.get("prelude", ""), "<prompt>", "exec"), ns)
         for name in spec["names"]:
             ns[name] = Proxy(channel, name)
         ns["candidate"] = Proxy(channel, spec["names"][0]) if spec["names"] else None
-        exec(compile(spec["tests"], "<tests>", "exec"), ns)
-        if spec.get("call"):
-            exec(compile(spec["call"], "<check>", "exec"), ns)
+        try:
+            exec(compile(spec["tests"], "<tests>", "exec"), ns)
+            if spec.get("call"):
+                exec(compile(spec["call"], "<check>", "exec"), ns)
+        except SystemExit as e:
+            if e.code not in (None, 0):
+                return "fail", f"the checks exited with status {e.code!r}", channel.calls
     except CheckFailed as e:
         return e.status, e.detail, channel.calls
     except AssertionError as e:

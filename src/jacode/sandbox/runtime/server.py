@@ -57,9 +57,10 @@ import seccomp
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
-CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, SIGCHLD = 0x00020000, 0x08000000, 0x20000000, 17
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET, SIGCHLD = 0x00020000, 0x08000000, 0x20000000, 0x40000000, 17
 SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(platform.machine())
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MNT_DETACH = 2
 PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 38, 4
 WORK = "/tmp/work"
 CGROUP = None  # this server's memory cgroup (--cgroup DIR; bound read-write by the harness), if there is one
@@ -209,7 +210,13 @@ def init_namespace(header):
         os.chmod(WORK, 0o777)
         return
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    if CGROUP:
+        # The cgroup stays reachable for the init only (per-step limits, OOM counts) through a descriptor; samples
+        # cannot see it (its peak-usage figures would carry messages from one sample to the next).
+        CGROUP_FD["fd"] = os.open(CGROUP, os.O_PATH | os.O_DIRECTORY)
+        _check(libc.umount2(CGROUP.encode(), MNT_DETACH), f"umount {CGROUP}")
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _loopback_up()
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
            f"size={header['tmp_bytes']},nr_inodes={header['tmp_inodes']},mode=1777")
     os.mkdir(WORK)
@@ -218,6 +225,17 @@ def init_namespace(header):
     os.chmod("/tmp/.shm", 0o1777)
     if os.path.isdir("/dev/shm"):  # POSIX shared memory: in this job's tmpfs, under its quota
         _mount("/tmp/.shm", "/dev/shm", None, MS_BIND)
+
+
+def _loopback_up():
+    """The job's own network namespace starts with its loopback down; programs that use 127.0.0.1 expect it."""
+    import socket
+
+    SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        ifreq = struct.pack("16sH14s", b"lo", 0, b"")
+        flags = struct.unpack("16sH14s", fcntl.ioctl(s.fileno(), SIOCGIFFLAGS, ifreq))[1]
+        fcntl.ioctl(s.fileno(), SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags | IFF_UP, b""))
 
 
 def sample_uid():
@@ -279,6 +297,9 @@ def run_step(header, step, parts):
     else:
         stdin = os.open("/dev/null", os.O_RDONLY)
     env = step_env(header, step.get("env"))
+    if step.get("memory_bytes") and "fd" in CGROUP_FD:  # each step its own limit (a compiler needs more)
+        set_memory_limit(step["memory_bytes"])
+    ooms = oom_kills()
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:
@@ -301,7 +322,7 @@ def run_step(header, step, parts):
     duration = time.monotonic() - start
     tail, size = tail_of(out, header["output_tail"])
     facts = {"returncode": code, "timed_out": timed_out, "duration_s": duration, "output": tail,
-             "output_size": size}
+             "output_size": size, "oom": ooms >= 0 and oom_kills() > ooms}
     if step.get("split_stderr"):
         facts["stderr"], _ = tail_of(err, header["output_tail"])
         facts["stdout"] = base64.b64encode(whole(out)).decode("ascii")
@@ -415,7 +436,9 @@ def clone_init():
         if pid == 0:
             os.setsid()
         return pid
-    flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID
+    # A network namespace of its own too: sockets in TIME_WAIT, the counters in /proc/net/snmp and the loopback
+    # device's statistics are per namespace, and a later sample could read what an earlier one wrote there.
+    flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET
     if SYS_CLONE is None:
         raise OSError("clone: unknown architecture")
     ctypes.pythonapi.PyOS_BeforeFork()
@@ -430,33 +453,41 @@ def clone_init():
     return pid
 
 
-def _cgroup_file(*names):
-    for name in names:
-        if os.path.exists(f"{CGROUP}/{name}"):
-            return f"{CGROUP}/{name}"
-    return None
+CGROUP_FD = {}  # in a job's init: a descriptor of the cgroup directory (its mount is gone from the job's view)
 
 
-def _read_int(path):
-    with open(path) as f:
-        return int(f.read().split()[0])
+def _cg_open(name, flags):
+    if "fd" in CGROUP_FD:
+        return os.open(name, flags, dir_fd=CGROUP_FD["fd"])
+    return os.open(f"{CGROUP}/{name}", flags)
+
+
+def _cg_read(name):
+    fd = _cg_open(name, os.O_RDONLY)
+    try:
+        return os.read(fd, 65536).decode()
+    finally:
+        os.close(fd)
+
+
+def _cg_has(name):
+    try:
+        os.close(_cg_open(name, os.O_RDONLY))
+        return True
+    except OSError:
+        return False
 
 
 BASELINE = {}  # the server's own charge in its cgroup, measured once: a job's limit comes on top of it
-_limit = {}
 
 
 def set_memory_limit(job_bytes):
-    """The cgroup's limit for the next job: the sample's memory plus the server's own footprint."""
-    usage = _cgroup_file("memory.current", "memory.usage_in_bytes")
-    if usage is None:
-        raise JobError("no memory cgroup in this sandbox")
+    """The cgroup's limit for what runs next: the sample's memory plus the server's own footprint."""
     if "bytes" not in BASELINE:
-        BASELINE["bytes"] = _read_int(usage)
+        BASELINE["bytes"] = int(_cg_read("memory.current" if _cg_has("memory.current")
+                                         else "memory.usage_in_bytes").split()[0])
     limit = job_bytes + BASELINE["bytes"]
-    if _limit.get("bytes") == limit:
-        return
-    if os.path.exists(f"{CGROUP}/memory.max"):
+    if _cg_has("memory.max"):
         _write_cgroup(["memory.max", "memory.swap.max"], [limit, 0])
     else:
         # v1: memsw (memory + swap) must stay >= the memory limit; which one may move first depends on the
@@ -465,27 +496,31 @@ def set_memory_limit(job_bytes):
             _write_cgroup(["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"], [limit, limit])
         except OSError:
             _write_cgroup(["memory.memsw.limit_in_bytes", "memory.limit_in_bytes"], [limit, limit])
-    _limit["bytes"] = limit
 
 
 def _write_cgroup(names, values):
     for name, value in zip(names, values):
-        if os.path.exists(f"{CGROUP}/{name}"):  # no swap accounting: nothing to set there
-            with open(f"{CGROUP}/{name}", "w") as f:
-                f.write(str(value))
+        if _cg_has(name):  # no swap accounting: nothing to set there
+            fd = _cg_open(name, os.O_WRONLY)
+            try:
+                os.write(fd, str(value).encode())
+            finally:
+                os.close(fd)
 
 
 def oom_kills():
     """OOM kills so far in this server's cgroup (v2 memory.events or v1 memory.oom_control); -1: unknown."""
+    if not CGROUP:
+        return -1
     for name in ("memory.events", "memory.oom_control"):
         try:
-            with open(f"{CGROUP}/{name}") as f:
-                for line in f:
-                    key, _, value = line.partition(" ")
-                    if key == "oom_kill":
-                        return int(value)
+            text = _cg_read(name)
         except OSError:
             continue
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value)
     return -1
 
 
