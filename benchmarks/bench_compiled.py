@@ -1,8 +1,10 @@
 """C++ and Java per-sample cost: jacode vs the plain per-sample pipeline, on jacode's reference solutions x 5.
 
-Plain pipeline (the reference): for every sample, `g++ -std=c++17` then run the binary, or `javac` then
-`java -ea`, no sandbox, same worker count. jacode: sandboxed, with its C++ precompiled header and Java batch
-compilation, and identical programs executed once (the x 5 copies); `--no-dedup` rows execute every copy.
+Plain pipeline (the reference): for every sample, MultiPL-E's own program (prompt + completion + tests with
+their asserts) compiled with `g++ -std=c++17` and run, or `javac` then `java -ea`, no sandbox, same worker count.
+jacode: the candidate's values-only program in the sandbox, expected values from the trusted program (computed
+once per task and cached: the first row of a language includes computing them), its C++ precompiled header and
+Java batch compilation; identical samples executed once (the x 5 copies); `--no-dedup` rows execute every copy.
 Verdicts of all three must be identical.
 
     python benchmarks/bench_compiled.py --workers 2 --copies 5
@@ -21,10 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from jacode.evals.check import REFERENCES
-from jacode.evals.code.execution import run_many
-from jacode.evals.code.sandbox import Limits, Sandbox
 from jacode.evals.registry import get_benchmark, load_problems
 from jacode.io import read_jsonl
+from jacode.languages import get_language
+from jacode.sandbox.checks import run_checks
+from jacode.sandbox.isolation import Limits, Sandbox
 
 JAR = "/usr/share/java/javatuples.jar"
 
@@ -61,18 +64,19 @@ def main() -> None:
         bench = get_benchmark(f"multiple-{lang}")
         problems = load_problems(bench, args.data)
         refs = list(read_jsonl(REFERENCES / f"humaneval-{lang}.jsonl"))
-        base = [bench.build_program(problems[r["name"]], r[k])
-                for r in refs for k in ("completion", "wrong_completion")]
-        programs = base * args.copies
+        pairs = [(problems[r["name"]], r[k]) for r in refs for k in ("completion", "wrong_completion")] * args.copies
+        programs = [p["prompt"] + c + "\n" + p["tests"] for p, c in pairs]  # MultiPL-E's program
         # Plain: runs on the raw MultiPL-E program (its own main, no wrapper, no sandbox).
         t = time.perf_counter()
         with ThreadPoolExecutor(args.workers) as pool:
             plain = list(pool.map(plain_one, [lang] * len(programs), programs))
         plain_s = time.perf_counter() - t
         rows = [("plain", plain_s, plain)]
+        checks = [bench.build_check(p, c) for p, c in pairs]
         for dedup in (True, False):
             t = time.perf_counter()
-            v = run_many(programs, Sandbox(Limits(timeout_s=20)), workers=args.workers, language=lang, dedup=dedup)
+            with Sandbox(Limits(timeout_s=20, memory_kind=get_language(lang).memory_kind)) as sb:
+                v = run_checks(checks, sb, workers=args.workers, dedup=dedup)
             rows.append((f"jacode{'' if dedup else ' --no-dedup'}", time.perf_counter() - t,
                          [v[i].passed for i in range(len(programs))]))
         for name, secs, verdicts in rows:
