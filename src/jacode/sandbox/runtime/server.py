@@ -214,7 +214,8 @@ def init_namespace(header):
         # The cgroup stays reachable for the init only (per-step limits, OOM counts) through a descriptor; samples
         # cannot see it (its peak-usage figures would carry messages from one sample to the next).
         CGROUP_FD["fd"] = os.open(CGROUP, os.O_PATH | os.O_DIRECTORY)
-        _check(libc.umount2(CGROUP.encode(), MNT_DETACH), f"umount {CGROUP}")
+        if os.path.ismount(CGROUP):  # bound into the sandbox (without bubblewrap it is the host's own path)
+            _check(libc.umount2(CGROUP.encode(), MNT_DETACH), f"umount {CGROUP}")
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _loopback_up()
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
