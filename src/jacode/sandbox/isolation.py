@@ -141,8 +141,8 @@ def _namespace_args() -> list[str]:
               "--die-with-parent", "--new-session"]
     if os.geteuid() == 0:
         # As root: no user namespace (a uid mapped to host root escapes RLIMIT_NPROC), only the capabilities
-        # the server needs to give each job its namespaces (and its loopback) and each sample its own uid.
-        return common + ["--cap-add", "CAP_SYS_ADMIN,CAP_SETUID,CAP_SETGID,CAP_NET_ADMIN"]
+        # the server needs to give each job its namespaces and each sample its own uid.
+        return common + ["--cap-add", "CAP_SYS_ADMIN,CAP_SETUID,CAP_SETGID"]
     return common + ["--unshare-user", "--uid", "65534", "--gid", "65534"]
 
 

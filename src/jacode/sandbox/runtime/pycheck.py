@@ -163,32 +163,45 @@ def send(fd, obj):
         view = view[os.write(fd, view):]
 
 
-def recv_exact(fd, n, deadline, alive=None):
-    """n bytes from fd; TimeoutError at the deadline; EOFError at end of stream, or when the process whose pidfd
-    is `alive` has exited with nothing more written (a child it left behind may hold the pipe open)."""
-    chunks, got = [], 0
-    watch = [fd] if alive is None else [fd, alive]
-    while got < n:
+class Reader:
+    """Frames from a pipe, read in as few system calls as possible (a call's round trip is most of a check's cost).
+
+    With a deadline, the wait is a poll on the pipe and on `alive`, a pidfd of the candidate's process: when it
+    has exited and nothing more is buffered, that is the end (a child it left behind may hold the pipe open).
+    TimeoutError at the deadline, EOFError at the end, ProtocolError for an oversized frame.
+    """
+
+    def __init__(self, fd, alive=None):
+        self.fd, self.alive, self.buf = fd, alive, bytearray()
+        self.poller = select.poll()
+        self.poller.register(fd, select.POLLIN)
+        if alive is not None:
+            self.poller.register(alive, select.POLLIN)
+
+    def _fill(self, deadline):
         if deadline is not None:
             left = deadline - time.monotonic()
-            ready = select.select(watch, [], [], left)[0] if left > 0 else []
-            if not ready:
+            events = dict(self.poller.poll(left * 1000)) if left > 0 else {}
+            if not events:
                 raise TimeoutError
-            if fd not in ready:
+            if self.fd not in events:
                 raise EOFError
-        chunk = os.read(fd, min(n - got, 1 << 20))
+        chunk = os.read(self.fd, 1 << 20)
         if not chunk:
             raise EOFError
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
+        self.buf += chunk
 
-
-def recv(fd, deadline=None, alive=None):
-    (n,) = struct.unpack(">I", recv_exact(fd, 4, deadline, alive))
-    if n > MAX_FRAME:
-        raise ProtocolError("frame too large")
-    return recv_exact(fd, n, deadline, alive).decode("utf-8", "surrogatepass")
+    def frame(self, deadline=None):
+        while len(self.buf) < 4:
+            self._fill(deadline)
+        (n,) = struct.unpack_from(">I", self.buf)
+        if n > MAX_FRAME:
+            raise ProtocolError("frame too large")
+        while len(self.buf) < 4 + n:
+            self._fill(deadline)
+        data = bytes(self.buf[4:4 + n])
+        del self.buf[:4 + n]
+        return data.decode("utf-8", "surrogatepass")
 
 
 # ---- the candidate's side ----------------------------------------------------------------------------------
@@ -206,9 +219,10 @@ def serve(source, filename, rfd, wfd):
         _flush()
         _report_exception(wfd, e)
         os._exit(0)
+    reader = Reader(rfd)
     while True:
         try:
-            _, name, args, kwargs = decode(recv(rfd))
+            _, name, args, kwargs = decode(reader.frame())
         except BaseException:  # noqa: BLE001 - the checker is done (EOF) or gone
             os._exit(0)
         try:
@@ -290,11 +304,11 @@ class Proxy:
 
 class Channel:
     def __init__(self, rfd, wfd, deadline, alive):
-        self.rfd, self.wfd, self.deadline, self.alive, self.calls = rfd, wfd, deadline, alive, 0
+        self.reader, self.wfd, self.deadline, self.calls = Reader(rfd, alive), wfd, deadline, 0
 
     def receive(self, what):
         try:
-            return decode(recv(self.rfd, self.deadline, self.alive))
+            return decode(self.reader.frame(self.deadline))
         except TimeoutError:
             raise CheckFailed("timeout", f"{what}: no answer within the sample's time limit") from None
         except EOFError:

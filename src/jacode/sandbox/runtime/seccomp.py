@@ -6,6 +6,10 @@ filter closes what they leave open to an unprivileged process:
   the kernel attack surface it likes (clone/unshare with CLONE_NEWUSER -> EPERM; clone3 -> ENOSYS, because its
   flags sit in memory a filter cannot read; glibc then falls back to clone, which the filter can check);
 - the kernel keyring, which is not namespaced: a channel between samples (keyctl, add_key, request_key);
+- the network: only Unix sockets may be created (socket/socketpair with AF_UNIX). A sandbox server's jobs share
+  its network namespace (a fresh one per job costs as much as the whole rest of a sample), and through the
+  network a sample could leave marks there for the next one (sockets in TIME_WAIT, the counters of
+  /proc/net/snmp); without IP, netlink or packet sockets it cannot;
 - looking into or steering other processes (ptrace, process_vm_readv/writev), and kernel interfaces no test
   needs and that have a history of exploits (bpf, perf_event_open, userfaultfd, io_uring);
 - mounting and the other administrative calls, which already need capabilities: refused here as well.
@@ -27,7 +31,7 @@ _ARCHES = {
         "name_to_handle_at": 303, "kexec_load": 246, "kexec_file_load": 320, "init_module": 175,
         "finit_module": 313, "delete_module": 176, "swapon": 167, "swapoff": 168, "reboot": 169, "fsopen": 430,
         "fsmount": 432, "fsconfig": 431, "move_mount": 429, "open_tree": 428, "mount_setattr": 442, "acct": 163,
-        "quotactl": 179, "fanotify_init": 300}),
+        "quotactl": 179, "fanotify_init": 300, "socket": 41, "socketpair": 53}),
     "aarch64": (0xC00000B7, {
         "clone": 220, "unshare": 97, "clone3": 435, "keyctl": 219, "add_key": 217, "request_key": 218,
         "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "perf_event_open": 241, "bpf": 280,
@@ -36,11 +40,13 @@ _ARCHES = {
         "name_to_handle_at": 264, "kexec_load": 104, "kexec_file_load": 294, "init_module": 105,
         "finit_module": 273, "delete_module": 106, "swapon": 224, "swapoff": 225, "reboot": 142, "fsopen": 430,
         "fsmount": 432, "fsconfig": 431, "move_mount": 429, "open_tree": 428, "mount_setattr": 442, "acct": 89,
-        "quotactl": 60, "fanotify_init": 262}),
+        "quotactl": 60, "fanotify_init": 262, "socket": 198, "socketpair": 199}),
 }
 ENOSYS_CALLS = ("clone3", "io_uring_setup", "io_uring_enter", "io_uring_register")  # callers fall back
 CHECK_FLAGS = ("clone", "unshare")  # allowed unless flags (first argument) ask for a user namespace
+CHECK_DOMAIN = ("socket", "socketpair")  # allowed for AF_UNIX (first argument) only
 CLONE_NEWUSER = 0x10000000
+AF_UNIX = 1
 EPERM, ENOSYS = 1, 38
 
 _LD_ABS_W, _JEQ, _JSET, _JGE, _RET = 0x20, 0x15, 0x45, 0x35, 0x06
@@ -63,8 +69,12 @@ def program() -> list:
         # nr == name ? (arg0 & CLONE_NEWUSER ? EPERM : ALLOW) : next   (the accumulator is reloaded after)
         ins += [(_JEQ, 0, 4, nr[name]), (_LD_ABS_W, 0, 0, _OFF_ARG0), (_JSET, 0, 1, CLONE_NEWUSER),
                 (_RET, 0, 0, _ERRNO | EPERM), (_RET, 0, 0, _ALLOW)]
+    for name in CHECK_DOMAIN:
+        # nr == name ? (arg0 == AF_UNIX ? ALLOW : EPERM) : next
+        ins += [(_JEQ, 0, 4, nr[name]), (_LD_ABS_W, 0, 0, _OFF_ARG0), (_JEQ, 0, 1, AF_UNIX),
+                (_RET, 0, 0, _ALLOW), (_RET, 0, 0, _ERRNO | EPERM)]
     for name, number in nr.items():
-        if name in CHECK_FLAGS:
+        if name in CHECK_FLAGS or name in CHECK_DOMAIN:
             continue
         errno = ENOSYS if name in ENOSYS_CALLS else EPERM
         ins += [(_JEQ, 0, 1, number), (_RET, 0, 0, _ERRNO | errno)]

@@ -57,7 +57,7 @@ import seccomp
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
-CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET, SIGCHLD = 0x00020000, 0x08000000, 0x20000000, 0x40000000, 17
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, SIGCHLD = 0x00020000, 0x08000000, 0x20000000, 17
 SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(platform.machine())
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 MNT_DETACH = 2
@@ -209,15 +209,9 @@ def init_namespace(header):
         WORK = tempfile.mkdtemp(prefix="jacode-job-")
         os.chmod(WORK, 0o777)
         return
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    if CGROUP:
-        # The cgroup stays reachable for the init only (per-step limits, OOM counts) through a descriptor; samples
-        # cannot see it (its peak-usage figures would carry messages from one sample to the next).
-        CGROUP_FD["fd"] = os.open(CGROUP, os.O_PATH | os.O_DIRECTORY)
-        if os.path.ismount(CGROUP):  # bound into the sandbox (without bubblewrap it is the host's own path)
-            _check(libc.umount2(CGROUP.encode(), MNT_DETACH), f"umount {CGROUP}")
+    if not IN_SANDBOX:  # the job's own mount namespace, copied from the host's: nothing may propagate back
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    _loopback_up()
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
            f"size={header['tmp_bytes']},nr_inodes={header['tmp_inodes']},mode=1777")
     os.mkdir(WORK)
@@ -226,17 +220,6 @@ def init_namespace(header):
     os.chmod("/tmp/.shm", 0o1777)
     if os.path.isdir("/dev/shm"):  # POSIX shared memory: in this job's tmpfs, under its quota
         _mount("/tmp/.shm", "/dev/shm", None, MS_BIND)
-
-
-def _loopback_up():
-    """The job's own network namespace starts with its loopback down; programs that use 127.0.0.1 expect it."""
-    import socket
-
-    SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        ifreq = struct.pack("16sH14s", b"lo", 0, b"")
-        flags = struct.unpack("16sH14s", fcntl.ioctl(s.fileno(), SIOCGIFFLAGS, ifreq))[1]
-        fcntl.ioctl(s.fileno(), SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags | IFF_UP, b""))
 
 
 def sample_uid():
@@ -298,7 +281,7 @@ def run_step(header, step, parts):
     else:
         stdin = os.open("/dev/null", os.O_RDONLY)
     env = step_env(header, step.get("env"))
-    if step.get("memory_bytes") and "fd" in CGROUP_FD:  # each step its own limit (a compiler needs more)
+    if step.get("memory_bytes") and CGROUP:  # each step its own limit (a compiler needs more)
         set_memory_limit(step["memory_bytes"])
     ooms = oom_kills()
     start = time.monotonic()
@@ -428,6 +411,7 @@ def init_main(header, facts_fd):
 
 # ---- the server --------------------------------------------------------------------------------------------
 NAMESPACES = {"on": True}  # off when this server cannot create namespaces (run without bubblewrap, not root)
+IN_SANDBOX = "--unisolated" not in sys.argv  # started inside bubblewrap (else: --sandbox none)
 
 
 def clone_init():
@@ -437,9 +421,9 @@ def clone_init():
         if pid == 0:
             os.setsid()
         return pid
-    # A network namespace of its own too: sockets in TIME_WAIT, the counters in /proc/net/snmp and the loopback
-    # device's statistics are per namespace, and a later sample could read what an earlier one wrote there.
-    flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET
+    # No new network namespace per job (it would cost as much as the rest of the job): the server's has no
+    # outside network, and the seccomp filter lets samples create Unix sockets only (see seccomp.py).
+    flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWPID
     if SYS_CLONE is None:
         raise OSError("clone: unknown architecture")
     ctypes.pythonapi.PyOS_BeforeFork()
@@ -454,13 +438,24 @@ def clone_init():
     return pid
 
 
-CGROUP_FD = {}  # in a job's init: a descriptor of the cgroup directory (its mount is gone from the job's view)
+CGROUP_FD = {}  # a descriptor of the server's cgroup directory (its mount is gone: see private_mounts)
+
+
+def private_mounts():
+    """Once, in the server's own mount namespace (jobs' namespaces are copies of it): mounts private (nothing a job
+    mounts propagates), and the cgroup reachable through a descriptor only: samples cannot see it (its peak-usage
+    figures would carry messages from one sample to the next)."""
+    if CGROUP:
+        CGROUP_FD["fd"] = os.open(CGROUP, os.O_PATH | os.O_DIRECTORY)
+    if not IN_SANDBOX:  # run without bubblewrap: this is the host's mount namespace, which stays as it is
+        return
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    if CGROUP:
+        _check(libc.umount2(CGROUP.encode(), MNT_DETACH), f"umount {CGROUP}")
 
 
 def _cg_open(name, flags):
-    if "fd" in CGROUP_FD:
-        return os.open(name, flags, dir_fd=CGROUP_FD["fd"])
-    return os.open(f"{CGROUP}/{name}", flags)
+    return os.open(name, flags, dir_fd=CGROUP_FD["fd"])
 
 
 def _cg_read(name):
@@ -574,6 +569,7 @@ def main():
             NAMESPACES["on"] = False
     if "--cgroup" in sys.argv:
         CGROUP = sys.argv[sys.argv.index("--cgroup") + 1]
+    private_mounts()
     # Objects that exist now are never collected: the GC then does not walk (and copy) the server's whole heap
     # in every forked process.
     gc.freeze()
