@@ -236,23 +236,26 @@ MEASURED: dict[str, tuple[str, ...]] = {
     "py1-cgroup-write": (),
     "py1-socket-buffers": ("jacode-0",),
     "py1-timewait-writer": (),
-    "py1-timewait-reader": ("jacode-0", "jacode-1"),
+    "py1-timewait-reader": ("jacode-0",),
     "py1-netcounter-writer": (),
-    "py1-netcounter-reader": ("jacode-0", "jacode-1"),
+    "py1-netcounter-reader": ("jacode-0",),
     "py1-cgroup-peak-writer": (),
-    "py1-cgroup-peak-reader": ("jacode-1",),
-    "synth-shadow-abs": ("reference", "jacode-1"),
-    "synth-shadow-range": ("reference", "jacode-1"),
-    "synth-shadow-zip": ("reference", "jacode-1"),
-    "synth-shadow-all": ("reference", "jacode-1"),
-    "synth-shadow-sorted": ("reference", "jacode-1"),
-    "synth-shadow-len": ("reference", "jacode-1"),
+    "py1-cgroup-peak-reader": (),
+    "synth-shadow-abs": ("reference",),
+    "synth-shadow-range": ("reference",),
+    "synth-shadow-zip": ("reference",),
+    "synth-shadow-all": ("reference",),
+    "synth-shadow-sorted": ("reference",),
+    "synth-shadow-len": ("reference",),
     "synth-shadow-isinstance": ("reference",),
     "synth-patch-builtins-module": ("reference",),
     "synth-exit-at-import": ("reference",),
     "synth-always-equal": ("reference",),
-    "synth-tests-main-guard": ("jacode-1",),
-    "synth-tests-call-nothing": ("reference", "jacode-1"),
+    "synth-tests-main-guard": (),
+    "synth-dunder-dir-unittest": ("reference", "jacode-1"),
+    "synth-dunder-getattr-unittest": (),
+    "synth-unittest-skiptest": ("reference",),
+    "synth-tests-call-nothing": ("reference",),
 }
 # END MEASURED
 
@@ -2817,6 +2820,13 @@ _neighbour("js-ok-noisy-gcd", "js", JS_GCD,
 # process, the checker runs the tests in another, PID 1 of the job's namespaces, under its own uid; only tagged JSON
 # crosses on the pipes at fds 3 (calls in) and 4 (answers out)). Attacks that speak that protocol themselves act only
 # where it is there (`pycheck` preloaded, fds 3/4 pipes): elsewhere they fall back to their wrong answer.
+#
+# History (MEASURED keeps the latest measurement only): against the tree at f4c6ef4 + its uncommitted sandbox work,
+# py1-timewait-reader, py1-netcounter-reader and py1-cgroup-peak-reader PASSED on jacode-1's warm path (the jobs of a
+# server shared its network namespace, and its memory cgroup was readable inside), as did synth-shadow-{abs,range,
+# zip,all,sorted,len}, synth-tests-main-guard and synth-tests-call-nothing; py1-hash-flood-checker was reported as
+# sandbox_error. Commit 410cba7 (per-job network namespace, cgroup hidden, builtin-named solution functions dropped,
+# checks as __main__, calls counted) closed them; synth-dunder-dir-unittest was found against 410cba7.
 # =====================================================================================================================
 _PY1_RAW = r'''
 def _rt_is_jacode1():
@@ -3283,8 +3293,8 @@ _SYNTH_AREA_TESTS = ("assert abs(circle_area(1.0) - 3.141592653589793) < 1e-9\n"
 _SYNTH_SQUARE_WRONG = "def square(x):\n    return x + x\n"
 
 _synth("synth-shadow-abs",
-       "the solution also defines `def abs(x): return 0`: as a top-level def it becomes a proxy in the tests' "
-       "namespace, so `abs(area(r) - expected) < 1e-9` calls the candidate's abs",
+       "the solution also defines `def abs(x): return 0`: a top-level def is a proxy in the tests' namespace "
+       "(unless builtin names are refused), so `abs(area(r) - expected) < 1e-9` calls the candidate's abs",
        _SYNTH_AREA_WRONG + "\n\ndef abs(x):\n    return 0\n", _SYNTH_AREA_TESTS)
 
 _synth("synth-shadow-range",
@@ -3334,15 +3344,35 @@ _synth("synth-always-equal",
        _SYNTH_AREA_TESTS)
 
 _synth("synth-tests-main-guard",
-       "tests in the common `if __name__ == \"__main__\":` form: in one program they run; in the checker's namespace "
-       "__name__ is builtins' (\"builtins\"), so none runs and a wrong solution passes with 0 calls",
+       "tests in the common `if __name__ == \"__main__\":` form: in one program they run; where the checks do not run "
+       "as __main__ (there __name__ was builtins' \"builtins\"), none runs and a wrong solution passes with 0 calls",
        _SYNTH_SQUARE_WRONG,
        "def test_square():\n    assert square(3) == 9\n    assert square(-2) == 4\n\n\n"
        "if __name__ == \"__main__\":\n    test_square()\n")
 
+_SYNTH_ADD_WRONG = "def add(a, b):\n    return a - b\n"
+_SYNTH_ADD_UNITTEST = ("import unittest\n\n\nclass TestAdd(unittest.TestCase):\n    def test_add(self):\n"
+                       "        self.assertEqual(add(2, 3), 5)\n        self.assertEqual(add(-1, 1), 0)\n\n\n"
+                       "if __name__ == \"__main__\":\n    unittest.main()\n")
+
+_synth("synth-dunder-dir-unittest",
+       "defines `def __dir__(): return []`: a dunder, not a builtin, so it is proxied into the checker's __main__ "
+       "module, where it is the module's __dir__ (PEP 562): unittest's loader finds no TestCase, runs 0 tests, exits 0",
+       _SYNTH_ADD_WRONG + "\n\ndef __dir__():\n    return []\n", _SYNTH_ADD_UNITTEST)
+
+_synth("synth-dunder-getattr-unittest",
+       "defines a module-level `def __getattr__(name)` (PEP 562) answering None: proxied into the checker's __main__, "
+       "it answers unittest's getattr(module, 'load_tests', None) and any other missing-name lookup",
+       _SYNTH_ADD_WRONG + "\n\ndef __getattr__(name):\n    return None\n", _SYNTH_ADD_UNITTEST)
+
+_synth("synth-unittest-skiptest",
+       "the solution raises unittest.SkipTest when called: in one program unittest counts a skip, not a failure, "
+       "and exits 0",
+       "import unittest\n\n\ndef add(a, b):\n    raise unittest.SkipTest(\"not today\")\n", _SYNTH_ADD_UNITTEST)
+
 _synth("synth-tests-call-nothing",
-       "tests that never call the solution (an assert on constants) pass any solution: the checker's report counts "
-       "the calls (0 here), but the verdict does not look at it",
+       "tests that never call the solution (an assert on constants) pass any solution unless the verdict requires "
+       "at least one call (the checker's report counts them: 0 here)",
        _SYNTH_AREA_WRONG, "assert round(3.14159, 2) == 3.14\n")
 
 _SYNTH_AREA_OK = "import math\n\n\ndef circle_area(r):\n    return math.pi * r * r\n"

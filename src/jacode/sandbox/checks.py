@@ -108,6 +108,8 @@ def python_verdict(facts: dict[str, Any], fsize_bytes: int) -> Verdict:
             return Verdict(False, "timeout", duration, "wall-clock limit reached")
         if facts.get("oom_kills"):
             return Verdict(False, "memory", duration, "the sample's memory limit was reached (cgroup)")
+        if facts.get("init_status") == -24:  # the checker (the job's init) used up its CPU time on the answers
+            return Verdict(False, "timeout", duration, "the checks ran out of CPU time on the candidate's answers")
         return Verdict(False, "sandbox_error", duration, str(facts.get("error", "no report from the checker")))
     status, detail, _calls = facts["report"]
     if status == "pass":

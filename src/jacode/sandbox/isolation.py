@@ -231,6 +231,7 @@ class Server:
     def __init__(self, config: SandboxConfig, once: bool = False):
         self.config, self.once = config, once
         self.cgroup = None
+        self._buf = bytearray()
         if config.use_cgroup and cgroups.available()[0]:
             self.cgroup = cgroups.ServerCgroup()
         prefix, rel = python_location()
@@ -299,17 +300,19 @@ class Server:
             return ""
 
     def _read_exact(self, n: int, deadline: float) -> bytes:
-        buf = b""
+        """n bytes of the server's answer; whatever else arrived stays buffered for the next read."""
         fd = self.proc.stdout.fileno()
-        while len(buf) < n:
+        while len(self._buf) < n:
             ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
             if not ready:
                 raise ServerError("no answer in time")
-            chunk = os.read(fd, min(n - len(buf), 1 << 20))
+            chunk = os.read(fd, 1 << 20)
             if not chunk:
                 raise ServerError("the sandbox server exited")
-            buf += chunk
-        return buf
+            self._buf += chunk
+        data = bytes(self._buf[:n])
+        del self._buf[:n]
+        return data
 
     def request(self, header: dict[str, Any], parts: list[bytes], wait_s: float) -> dict[str, Any]:
         """Send one job; its facts. The body parts are read by the job's own processes, as they start."""

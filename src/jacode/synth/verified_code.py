@@ -54,9 +54,9 @@ def split_answer(text: str) -> tuple[str, str] | str:
     solution, tests = blocks[0], blocks[1]
     if "assert" not in tests:
         return "tests_without_assert"
-    if set(solution_names(solution)) & set(dir(builtins)):
-        # The tests would call the solution's `abs` or `all` where they mean Python's: a solution could make its
-        # own tests vacuous that way (`def all(*a): return True`).
+    if any(n in dir(builtins) or (n.startswith("__") and n.endswith("__")) for n in solution_names(solution)):
+        # The tests would call the solution's `abs` or `all` where they mean Python's, or its module's `__dir__`:
+        # a solution could make its own tests vacuous that way (`def all(*a): return True`).
         return "shadows_builtin"
     return solution, tests
 
@@ -72,7 +72,10 @@ def solution_names(solution: str) -> tuple[str, ...]:
 def solution_check(solution: str, tests: str) -> PythonCheck:
     """The answer's tests, run apart from its solution, calling the solution's top-level functions (never in place
     of a builtin: such answers are dropped before, see split_answer)."""
-    names = tuple(n for n in solution_names(solution) if n not in dir(builtins))
+    # Not builtins, and not dunder names: `def __dir__(): return []` would become the checks' module's __dir__
+    # (PEP 562) and hide unittest's test cases from its loader.
+    names = tuple(n for n in solution_names(solution) if n not in dir(builtins) and not
+                  (n.startswith("__") and n.endswith("__")))
     return PythonCheck(candidate=solution, tests=tests, names=names)
 
 

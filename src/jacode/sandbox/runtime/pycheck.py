@@ -394,15 +394,18 @@ def run_checks(spec, rfd, wfd, deadline, alive):
     sys.argv = ["tests"]
     ns = module.__dict__
     try:
+        # Compiled while the candidate is still starting (its "ready" comes later).
+        prelude = compile(spec.get("prelude", ""), "<prompt>", "exec")
+        tests = compile(spec["tests"], "<tests>", "exec")
+        call = compile(spec.get("call") or "", "<check>", "exec")
         channel.hello()
-        exec(compile(spec.get("prelude", ""), "<prompt>", "exec"), ns)
+        exec(prelude, ns)
         for name in spec["names"]:
             ns[name] = Proxy(channel, name)
         ns["candidate"] = Proxy(channel, spec["names"][0]) if spec["names"] else None
         try:
-            exec(compile(spec["tests"], "<tests>", "exec"), ns)
-            if spec.get("call"):
-                exec(compile(spec["call"], "<check>", "exec"), ns)
+            exec(tests, ns)
+            exec(call, ns)
         except SystemExit as e:
             if e.code not in (None, 0):
                 return "fail", f"the checks exited with status {e.code!r}", channel.calls

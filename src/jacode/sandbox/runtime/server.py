@@ -12,13 +12,13 @@ Per job:
              a size- and inode-limited tmpfs on /tmp (the workspace and /dev/shm live there too)
           ├ step processes (exec jobs: compile, run, one per judged case), each a fresh random uid
           └ candidate (Python check jobs): forked before the checks are read, then the init itself drops to
-            another uid and becomes the checker (pycheck.py); its verdict goes to the server on a pipe that
-            the candidate does not hold
+            another uid and becomes the checker (pycheck.py); its verdict goes to the server in a memory
+            file that the candidate does not hold
 
 Every process that runs sample or test code: fresh uid, no capabilities, no_new_privs, the seccomp filter
-(seccomp.py), rlimits, stdin from /dev/null or a memory file, stdout/stderr into memory files. When the init
-exits, the kernel kills everything left in its PID namespace; SysV IPC objects die with the IPC namespace and
-the tmpfs with the mount namespace.
+(seccomp.py, installed once in the server and inherited), rlimits, stdin from /dev/null or a memory file,
+stdout/stderr into memory files. When the init exits, the kernel kills everything left in its PID namespace;
+SysV IPC objects die with the IPC namespace and the tmpfs with the mount namespace.
 
 Protocol on stdin/stdout: request = 8-byte length, header JSON, then the body parts whose lengths the header
 lists (read by the job's processes, never by the server); response = 8-byte length, the server's facts (JSON:
@@ -26,25 +26,19 @@ timing, exit, OOM), 8-byte length, the init's facts (JSON, written by the init, 
 """
 
 # Modules marked "preloaded" are imported once here so that candidates (forked from this process) do not pay
-# for them; pycheck and seccomp sit beside this file.
+# for them: the ones HumanEval-style code imports most. Every module here also makes each fork slower (its
+# memory is mapped in every child), so rarely used heavy ones (random, hashlib: OpenSSL) are left out.
 import base64
-import bisect  # noqa: F401 - preloaded
 import collections  # noqa: F401 - preloaded
 import ctypes
 import fcntl
 import functools  # noqa: F401 - preloaded
-import glob
-import hashlib  # noqa: F401 - preloaded
-import heapq  # noqa: F401 - preloaded
 import itertools  # noqa: F401 - preloaded
 import json
 import math  # noqa: F401 - preloaded
 import os
-import platform
-import random  # noqa: F401 - preloaded
 import re  # noqa: F401 - preloaded
 import resource
-import secrets
 import select
 import string  # noqa: F401 - preloaded
 import struct
@@ -57,8 +51,10 @@ import seccomp
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
+for _fn in ("prctl", "mount", "umount2", "syscall", "unshare"):  # resolved once, not in every forked child
+    getattr(libc, _fn)
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, SIGCHLD = 0x00020000, 0x08000000, 0x20000000, 17
-SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(platform.machine())
+SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine)
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 38, 4
@@ -116,8 +112,6 @@ def become_sample(uid, rlimits, dumpable=True):
     # A uid change makes the process non-dumpable (/proc/self owned by root); a program started by that uid
     # would be dumpable, and runtimes read /proc/self/fd (Java). The checker stays non-dumpable.
     _check(libc.prctl(PR_SET_DUMPABLE, 1 if dumpable else 0, 0, 0, 0), "dumpable")
-    if seccomp.supported():
-        seccomp.install()
     for name, value in rlimits.items():
         resource.setrlimit(getattr(resource, name), (value, value))
 
@@ -223,7 +217,8 @@ def init_namespace(header):
 
 
 def sample_uid():
-    return secrets.randbelow(1_000_000) + 100_000
+    """A random unprivileged uid: concurrent samples (other workers) never share one RLIMIT_NPROC budget."""
+    return int.from_bytes(os.urandom(4), "little") % 1_000_000 + 100_000
 
 
 def step_env(header, extra):
@@ -252,6 +247,8 @@ def run_steps_job(header, facts_fd):
         kill_all_but_me()  # nothing a step started lives on into the next one
         if step.get("stop_unless_ok") and (facts["timed_out"] or facts["returncode"] != 0):
             break
+    import glob
+
     collected, total = {}, 0
     for pattern in spec.get("collect", []):
         for path in sorted(glob.glob(os.path.join(WORK, pattern))):
@@ -263,6 +260,7 @@ def run_steps_job(header, facts_fd):
                 with open(path, "rb") as f:
                     collected[os.path.relpath(path, WORK)] = base64.b64encode(f.read()).decode("ascii")
     write_all(facts_fd, json.dumps({"steps": out, "collected": collected}).encode())
+    os.write(DONE["fd"], b"d")
 
 
 def _parents(rel):
@@ -367,8 +365,8 @@ def run_pycheck_job(header, facts_fd):
     # The checker: this process, with its own uid (the candidate can neither signal nor trace it).
     alive = os.pidfd_open(pid)
     null = os.open("/dev/null", os.O_RDWR)
-    setup_stdio(null, null, null, {5: facts_fd, 6: to_cand_w, 7: from_cand_r, 8: out, 9: alive})
-    facts_fd, to_cand_w, from_cand_r, out, alive = 5, 6, 7, 8, 9
+    setup_stdio(null, null, null, {5: facts_fd, 6: to_cand_w, 7: from_cand_r, 8: out, 9: alive, 10: DONE["fd"]})
+    facts_fd, to_cand_w, from_cand_r, out, alive, DONE["fd"] = 5, 6, 7, 8, 9, 10
     become_sample(sample_uid(), {**limits, "RLIMIT_NPROC": 1}, dumpable=False)
     status, detail, calls = pycheck.run_checks(spec, from_cand_r, to_cand_w, deadline, alive)
     os.close(to_cand_w)  # the candidate's serve loop ends
@@ -382,6 +380,7 @@ def run_pycheck_job(header, facts_fd):
     candidate.update(output=tail, output_size=size)
     report = {"report": [status, detail, calls], "candidate": candidate, "duration_s": time.monotonic() - start}
     write_all(facts_fd, json.dumps(report).encode())
+    os.write(DONE["fd"], b"d")
     if not NAMESPACES["on"]:
         kill_all_but_me()
     os._exit(0)  # as PID 1: the kernel now kills the candidate and anything it started
@@ -466,15 +465,24 @@ def _cg_read(name):
         os.close(fd)
 
 
+_HAS = {}
+
+
 def _cg_has(name):
-    try:
-        os.close(_cg_open(name, os.O_RDONLY))
-        return True
-    except OSError:
-        return False
+    """Whether the cgroup has this file (v1 or v2, swap accounting or not): asked once per name."""
+    if name not in _HAS:
+        try:
+            os.close(_cg_open(name, os.O_RDONLY))
+            _HAS[name] = True
+        except OSError:
+            _HAS[name] = False
+    return _HAS[name]
 
 
 BASELINE = {}  # the server's own charge in its cgroup, measured once: a job's limit comes on top of it
+
+
+LIMIT = {}  # the limit the server last set (a steps job's init may change it, per step: then it is forgotten)
 
 
 def set_memory_limit(job_bytes):
@@ -483,6 +491,8 @@ def set_memory_limit(job_bytes):
         BASELINE["bytes"] = int(_cg_read("memory.current" if _cg_has("memory.current")
                                          else "memory.usage_in_bytes").split()[0])
     limit = job_bytes + BASELINE["bytes"]
+    if LIMIT.get("bytes") == limit:
+        return
     if _cg_has("memory.max"):
         _write_cgroup(["memory.max", "memory.swap.max"], [limit, 0])
     else:
@@ -492,6 +502,7 @@ def set_memory_limit(job_bytes):
             _write_cgroup(["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"], [limit, limit])
         except OSError:
             _write_cgroup(["memory.memsw.limit_in_bytes", "memory.limit_in_bytes"], [limit, limit])
+    LIMIT["bytes"] = limit
 
 
 def _write_cgroup(names, values):
@@ -520,44 +531,70 @@ def oom_kills():
     return -1
 
 
+OOM = {}  # the cgroup's OOM-kill count after the last job
+DONE = {}  # in a job's init: the pipe on which it tells the server that its facts are complete
+PREVIOUS = {}  # the last job's init, reaped before the next job starts
+
+
+def reap_previous():
+    if "pid" in PREVIOUS:
+        os.waitpid(PREVIOUS.pop("pid"), 0)
+
+
 def run_job(header):
     """Run one job; (the server's own facts, the memfd holding the init's facts).
 
     The init writes its facts (outputs, values, the checker's report) into a memory file that the server sends
     on with sendfile(): sample data never passes through the server's own memory, where a later sample (forked
-    from it) could find it.
+    from it) could find it. The server answers as soon as the init says its facts are complete; the job's
+    processes and namespaces are torn down meanwhile, and reaped before the next job starts.
     """
+    reap_previous()
     facts = memfile("facts")
+    done_r, done_w = os.pipe()
     before = -1
     if header.get("memory_bytes") and CGROUP:
         set_memory_limit(header["memory_bytes"])
-        before = oom_kills()
+        before = OOM["kills"] if "kills" in OOM else oom_kills()  # the count after the last job, or now
     start = time.monotonic()
     pid = clone_init()
     if pid == 0:
+        os.close(done_r)
+        DONE["fd"] = done_w
         null = os.open("/dev/null", os.O_WRONLY)
         os.dup2(null, 1)  # the control stream's write end is for the server's responses only
         os.close(null)
         init_main(header, facts)
+    os.close(done_w)
     deadline = start + header["timeout_s"] + header.get("grace_s", 5.0)
     pidfd = os.pidfd_open(pid)
-    timed_out = not _poll(pidfd, max(0.0, deadline - time.monotonic()))
+    poller = select.poll()
+    poller.register(done_r, select.POLLIN)
+    poller.register(pidfd, select.POLLIN)
+    events = dict(poller.poll(max(0.0, deadline - time.monotonic()) * 1000))
+    timed_out = not events
+    done = done_r in events and os.read(done_r, 1) == b"d"
+    os.close(done_r)
+    os.close(pidfd)
     if timed_out:
         os.kill(pid, 9)  # PID 1 of the job: the kernel kills everything else in it
-    status = os.waitpid(pid, 0)[1]
-    os.close(pidfd)
-    own = {"job_timed_out": timed_out, "init_status": os.waitstatus_to_exitcode(status),
-           "wall_s": time.monotonic() - start}
+    if done and not timed_out:
+        code = 0
+        PREVIOUS["pid"] = pid
+    else:
+        code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    own = {"job_timed_out": timed_out, "init_status": code, "wall_s": time.monotonic() - start}
+    if header.get("kind") == "steps":
+        LIMIT.clear()  # its init set per-step limits
     if before >= 0:
-        own["oom_kills"] = max(0, oom_kills() - before)
+        OOM["kills"] = oom_kills()
+        own["oom_kills"] = max(0, OOM["kills"] - before)
     return own, facts
 
 
 def main():
     import gc
 
-    if seccomp.supported():
-        seccomp.prepare()
     global CGROUP
     if "--unisolated" in sys.argv:
         try:  # namespaces still work when this runs as root; else the job runs unisolated (loudly, harness-side)
@@ -570,6 +607,11 @@ def main():
     if "--cgroup" in sys.argv:
         CGROUP = sys.argv[sys.argv.index("--cgroup") + 1]
     private_mounts()
+    if seccomp.supported():
+        # Once, here: every job's init and every sample inherits it (see seccomp.py).
+        if not privileged():
+            _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+        seccomp.install()
     # Objects that exist now are never collected: the GC then does not walk (and copy) the server's whole heap
     # in every forked process.
     gc.freeze()
