@@ -9,6 +9,7 @@ not have grown.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -515,3 +516,56 @@ def test_limits_are_validated(bad):
 
     with pytest.raises(JacodeError, match="must be > 0"):
         Limits(**bad)
+
+
+NON_ROOT_PROBE = textwrap.dedent("""
+    import json
+    from jacode.sandbox.checks import PythonCheck, run_checks
+    from jacode.sandbox.isolation import Limits, Sandbox
+    checks = [
+        PythonCheck("def f(x):\\n    return x + 1\\n", "assert f(1) == 2\\n", ("f",)),  # right
+        PythonCheck("def f(x):\\n    return x\\n", "assert f(1) == 2\\n", ("f",)),  # wrong
+        # the same uid as the checker here: it is still out of reach (PID 1 of the job, non-dumpable, no ptrace)
+        PythonCheck("import os\\nfor p in (1, os.getppid()):\\n    try:\\n        os.kill(p, 9)\\n"
+                    "    except OSError:\\n        pass\\ntry:\\n    leaked = open('/proc/1/mem', 'rb').read(1)\\n"
+                    "except OSError:\\n    leaked = None\\ndef f(x):\\n    return 2 if leaked else 3\\n",
+                    "assert f(1) == 2\\n", ("f",)),
+        PythonCheck("import ctypes, subprocess\\nassert ctypes.CDLL(None).unshare(0x10000000) != 0\\n"
+                    "status = subprocess.run(['cat', '/proc/self/status'], capture_output=True, text=True).stdout\\n"
+                    "assert 'CapEff:\\\\t0000000000000000' in status, status\\n"),  # runs to its end only if confined
+    ]
+    out = {}
+    for warm in (True, False):
+        with Sandbox(Limits(timeout_s=10), warm=warm) as sb:
+            v = run_checks(checks, sb, workers=2, dedup=False)
+            out[sb.kind] = [v[i].status for i in range(len(checks))]
+    print(json.dumps(out))
+    """)
+
+
+def test_non_root_user(tmp_path):
+    """jacode run by an ordinary user: bubblewrap's user namespace, one uid for candidate and checker, no cgroup.
+    Verdicts hold and the candidate cannot reach the checker or gain capabilities, on both paths."""
+    import json
+
+    if os.geteuid() != 0:
+        pytest.skip("switching to another user for this test needs root (CI runs as root)")
+    python = Path("/usr/bin/python3")
+    if not python.exists():
+        pytest.skip("no system /usr/bin/python3 for the unprivileged user (the project's interpreter may sit "
+                    "under /root)")
+    import jacode
+
+    shutil.copytree(Path(jacode.__file__).parent, tmp_path / "pkg" / "jacode")
+    home = tmp_path / "home"
+    home.mkdir()
+    os.chown(home, 65534, 65534)
+    subprocess.run(["chmod", "-R", "a+rX", str(tmp_path / "pkg")], check=True)
+    for d in [tmp_path, *tmp_path.parents]:  # pytest's temporary directories are private to root
+        os.chmod(d, os.stat(d).st_mode | 0o711)
+    env = {"HOME": str(home), "PYTHONPATH": str(tmp_path / "pkg"), "PATH": "/usr/bin:/bin"}
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", str(python), "-c",
+                        NON_ROOT_PROBE], capture_output=True, text=True, env=env, timeout=110)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    assert got == {"bwrap-warm": ["pass", "fail", "fail", "pass"], "bwrap": ["pass", "fail", "fail", "pass"]}, got

@@ -114,8 +114,9 @@ def bwrap_status() -> tuple[bool, str]:
 
 
 def warm_supported() -> bool:
-    """Jobs need CAP_SYS_ADMIN, CAP_SETUID and CAP_SETGID inside the server's sandbox: bwrap grants them to root."""
-    return os.geteuid() == 0
+    """Warm servers work wherever bubblewrap does: as root with a random uid per process, otherwise in a user
+    namespace (see _namespace_args)."""
+    return bwrap_status()[0]
 
 
 def resolve_backend(backend: str = "auto") -> str:
@@ -143,7 +144,10 @@ def _namespace_args() -> list[str]:
         # As root: no user namespace (a uid mapped to host root escapes RLIMIT_NPROC), only the capabilities
         # the server needs to give each job its namespaces and each sample its own uid.
         return common + ["--cap-add", "CAP_SYS_ADMIN,CAP_SETUID,CAP_SETGID"]
-    return common + ["--unshare-user", "--uid", "65534", "--gid", "65534"]
+    # Otherwise in a user namespace: the server makes one of its own inside, where it has the capabilities its
+    # jobs need, and its jobs drop them all. There is one uid, which candidate and checker share (the checker is
+    # protected by being PID 1 of the job, non-dumpable, and by the seccomp filter's ban on ptrace).
+    return common + ["--unshare-user"]
 
 
 def python_location() -> tuple[str, str]:

@@ -53,8 +53,9 @@ libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
 for _fn in ("prctl", "mount", "umount2", "syscall", "unshare"):  # resolved once, not in every forked child
     getattr(libc, _fn)
-CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, SIGCHLD = 0x00020000, 0x08000000, 0x20000000, 17
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWUSER, SIGCHLD = 0x00020000, 0x08000000, 0x20000000, 0x10000000, 17
 SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine)
+SYS_CAPSET = {"x86_64": 126, "aarch64": 91}.get(os.uname().machine)
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 38, 4
@@ -102,12 +103,37 @@ def privileged():
     return os.geteuid() == 0
 
 
+def own_user_namespace():
+    """Not root: a user namespace of the server's own, its one uid mapped to itself, in which the server holds the
+    capabilities that its jobs' namespaces and mounts need (bubblewrap's own user namespace does not let the
+    command it starts mount anything). Samples drop them all (drop_capabilities)."""
+    uid, gid = os.getuid(), os.getgid()
+    _check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS), "unshare(CLONE_NEWUSER)")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+
+
+def drop_capabilities():
+    """In a user namespace (jacode run by a non-root user) there is one uid: keep it, drop every capability."""
+    PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAPBSET_DROP = 47, 4, 24
+    _check(libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient capabilities")
+    for cap in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == 22:  # EINVAL: past the last
+            break
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable (x2): none
+    _check(libc.syscall(SYS_CAPSET, header, data), "capset")
+
+
 def become_sample(uid, rlimits, dumpable=True):
-    """Drop to `uid` with no capabilities, no_new_privs, the seccomp filter and the rlimits."""
+    """Drop to `uid` (as root; else keep the one uid) with no capabilities, no_new_privs and the rlimits."""
     if privileged():
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)  # from uid 0 to non-zero: every capability is cleared
+    else:
+        drop_capabilities()
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     # A uid change makes the process non-dumpable (/proc/self owned by root); a program started by that uid
     # would be dumpable, and runtimes read /proc/self/fd (Java). The checker stays non-dumpable.
@@ -446,7 +472,7 @@ def private_mounts():
     figures would carry messages from one sample to the next)."""
     if CGROUP:
         CGROUP_FD["fd"] = os.open(CGROUP, os.O_PATH | os.O_DIRECTORY)
-    if not IN_SANDBOX:  # run without bubblewrap: this is the host's mount namespace, which stays as it is
+    if not IN_SANDBOX and privileged():  # run without bubblewrap as root: the host's mount namespace, left as is
         return
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     if CGROUP:
@@ -596,8 +622,15 @@ def main():
     import gc
 
     global CGROUP
-    if "--unisolated" in sys.argv:
-        try:  # namespaces still work when this runs as root; else the job runs unisolated (loudly, harness-side)
+    try:
+        if not privileged():
+            own_user_namespace()
+    except OSError:
+        if IN_SANDBOX:
+            raise
+        NAMESPACES["on"] = False  # run without bubblewrap where user namespaces are off: no isolation at all
+    if NAMESPACES["on"] and not IN_SANDBOX:
+        try:  # as root (or in our own user namespace) namespaces work even without bubblewrap
             pid = clone_init()
             if pid == 0:
                 os._exit(0)
