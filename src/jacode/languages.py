@@ -25,6 +25,16 @@ class Judge:
 
 
 @dataclass(frozen=True)
+class CheckShape:
+    """How MultiPL-E's test code looks in the language (jacode.sandbox.split parses it by this)."""
+
+    entry: str  # regex for the line that starts the tests' main
+    alias: str | None  # regex for `auto candidate = NAME;` (group 1: NAME), where the tests use one
+    assert_call: str  # the statement's call: "assert", "Debug.Assert", "assert.deepEqual"
+    tail: tuple[str, ...]  # the lines after the last check, whitespace-stripped, blank lines ignored
+
+
+@dataclass(frozen=True)
 class ValueRun:
     """How a MultiPL-E check program (jacode.sandbox.split) is built and run. Both the candidate's program and
     the trusted expected-value program use it; they report values on fd 3. Paths are relative to the program's
@@ -35,6 +45,7 @@ class ValueRun:
     compile: tuple[str, ...] | None
     run: tuple[str, ...]
     stop: tuple[str, ...]  # MultiPL-E's stop sequences for base-mode completion
+    tests: CheckShape
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,8 @@ LANGUAGES: dict[str, Language] = {lang.name: lang for lang in [
              lizard=True, aliases=("c++",), tools=(("g++", "apt-get install g++"),),
              judge=Judge("C++17", "main.cpp", ("g++", CPP_STD, "-O2", "-o", "main", "main.cpp"), ("./main",)),
              values=ValueRun(("program.cpp",), "jacode_out.hpp", ("g++", CPP_STD, "-o", "program", "program.cpp"),
-                             ("./program",), ("\n}",))),
+                             ("./program",), ("\n}",),
+                             CheckShape(r"int main\(\) \{", r"auto candidate = (\w+);", "assert", ("}",)))),
     Language("java", "Java", ("java",), fence="java", comment="//", tree_sitter="java", lizard=True,
              memory_kind="data",
              tools=(("javac", "apt-get install openjdk-17-jdk-headless"),
@@ -78,7 +90,8 @@ LANGUAGES: dict[str, Language] = {lang.name: lang for lang in [
                  # -ea: a completion's own asserts stay live (a failing one fails its check, as in MultiPL-E)
                  ("java", "-ea", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData",
                   "-cp", f"{JAVATUPLES}:.", "Problem"),
-                 ("\n    }\n",))),
+                 ("\n    }\n",),
+                 CheckShape(r"public static void main\(String\[\] args\) \{", None, "assert", ("}", "}")))),
     Language("cs", "C#", ("cs",), fence="csharp", comment="//", tree_sitter="csharp", lizard=True,
              content_type="text/x-csharp", aliases=("csharp", "c#"), memory_kind="data",
              tools=(("mcs", "apt-get install mono-mcs"), ("mono", "apt-get install mono-runtime")),
@@ -86,12 +99,16 @@ LANGUAGES: dict[str, Language] = {lang.name: lang for lang in [
              values=ValueRun(("Program.cs", "JacodeOut.cs"), "JacodeOut.cs",
                              ("mcs", "-d:DEBUG", "-nowarn:162,168,219,414", "-r:System.Numerics.dll",
                               "-out:program.exe", "Program.cs", "JacodeOut.cs"),
-                             ("mono", "program.exe"), ("\n    }\n",))),
+                             ("mono", "program.exe"), ("\n    }\n",),
+                             CheckShape(r"public static void Main\(string\[\] args\) \{", None, "Debug.Assert",
+                                       ("}", "}")))),
     Language("js", "JavaScript", ("js", "mjs", "cjs"), fence="javascript", comment="//", tree_sitter="javascript",
              lizard=True, aliases=("javascript", "node"), memory_kind="data",
              tools=(("node", "apt-get install nodejs"),),
              values=ValueRun(("program.js",), "jacode_out.js", None, ("node", "program.js"),
-                             ("\nfunction ", "\n/*", "\n//", "\nconsole.log"))),
+                             ("\nfunction ", "\n/*", "\n//", "\nconsole.log"),
+                             CheckShape(r"function test\(\) \{", r"let candidate = (\w+);", "assert.deepEqual",
+                                       ("}", "test();")))),
     Language("c", "C", ("c", "h"), fence="c", comment="//", tree_sitter="c", lizard=True),
     Language("typescript", "TypeScript", ("ts",), fence="typescript", comment="//", tree_sitter="typescript",
              lizard=True, content_type="text/x-typescript", aliases=("ts",)),

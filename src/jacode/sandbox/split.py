@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jacode.languages import get_language
+from jacode.languages import CheckShape, find_language, get_language
 from jacode.sandbox import values
 
 SERIALIZERS = Path(__file__).with_name("serializers")
@@ -210,24 +210,7 @@ def _parse_deep_equal(inner: str, lang: str) -> tuple[str, str]:
     return actual, expected
 
 
-# Per language: the test entry point line, the alias line (C++/JS), the assert call and the closing lines.
-@dataclass(frozen=True)
-class _Shape:
-    entry: str  # regex for the line that starts the tests' main
-    alias: str | None  # regex for `auto candidate = NAME;` (group 1: NAME)
-    assert_call: str  # the statement's call: "assert", "Debug.Assert", "assert.deepEqual"
-    tail: tuple[str, ...]  # the lines after the last check, whitespace-stripped, blank lines ignored
-
-
-_SHAPES = {
-    "cpp": _Shape(r"int main\(\) \{", r"auto candidate = (\w+);", "assert", ("}",)),
-    "java": _Shape(r"public static void main\(String\[\] args\) \{", None, "assert", ("}", "}")),
-    "cs": _Shape(r"public static void Main\(string\[\] args\) \{", None, "Debug.Assert", ("}", "}")),
-    "js": _Shape(r"function test\(\) \{", r"let candidate = (\w+);", "assert.deepEqual", ("}", "test();")),
-}
-
-
-def _statement(tests: str, pos: int, shape: _Shape, language: str,
+def _statement(tests: str, pos: int, shape: CheckShape, language: str,
                alias: str | None) -> tuple[str, str, str, str, str, int]:
     """One check statement at tests[pos:] -> (args, expected, op, called name, statement, end position)."""
     call = _call(tests, pos, shape.assert_call, language)
@@ -253,7 +236,7 @@ def _statement(tests: str, pos: int, shape: _Shape, language: str,
     return args, expected, op, name, statement, semi.end()
 
 
-def _malformed(tests: str, pos: int, shape: _Shape, language: str) -> tuple[str, int] | None:
+def _malformed(tests: str, pos: int, shape: CheckShape, language: str) -> tuple[str, int] | None:
     """(statement, end) when the line at `pos` is a check whose brackets do not balance, else None.
 
     A few MultiPL-E lines are not code at all (mbpp-cs writes `new List<object()}` for Python's `{}`); they
@@ -276,9 +259,10 @@ def _malformed(tests: str, pos: int, shape: _Shape, language: str) -> tuple[str,
 
 def split_tests(language: str, tests: str) -> Split:
     """Parse MultiPL-E test code; every statement after the entry point must be a check (or SplitError)."""
-    if language not in _SHAPES:
+    lang = find_language(language)
+    if lang is None or lang.values is None:
         raise SplitError(f"no test splitter for language {language!r}")
-    shape = _SHAPES[language]
+    shape = lang.values.tests  # the test shape: the language's row in jacode.languages
     m = re.search(rf"^[ \t]*{shape.entry}[ \t]*$", tests, re.M)
     if not m:
         raise SplitError(f"no test entry point ({shape.entry}) in the tests")
