@@ -9,6 +9,7 @@ import time
 import pytest
 
 from jacode.engines import EngineError, Request, SamplingParams, make_engine
+from jacode.errors import JacodeError
 from tests.servers import JacodeServer, ScriptedServer
 
 PROMPTS = ["def add(a, b):\n", "import os\n\ndef list_files(path):\n    \"\"\"List files.\"\"\"\n", "x = 1\n"]
@@ -57,12 +58,12 @@ def test_chat_uses_template(engine):
 
 
 def test_not_a_model_dir(tmp_path):
-    with pytest.raises(EngineError, match="not a Hugging Face model directory"):
+    with pytest.raises(JacodeError, match="not a Hugging Face model directory"):
         make_engine("transformers", model=str(tmp_path))
-    with pytest.raises(EngineError, match="no such directory"):
+    with pytest.raises(JacodeError, match="no such directory"):
         make_engine("transformers", model=str(tmp_path / "missing"))
     (tmp_path / "config.json").write_text("{")
-    with pytest.raises(EngineError, match="not valid JSON"):
+    with pytest.raises(JacodeError, match="not valid JSON"):
         make_engine("transformers", model=str(tmp_path))
 
 

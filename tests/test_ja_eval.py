@@ -14,6 +14,7 @@ import pytest
 from jacode.engines import make_engine
 from jacode.evals.ja import metrics
 from jacode.evals.ja.judge import parse_rating
+from jacode.evals.registry import get_benchmark
 from tests.servers import ScriptedServer
 
 
@@ -98,9 +99,11 @@ def test_jmt_bench_judges_both_turns_and_accounts_for_failures(bench_data, tmp_p
     behaviour = JudgeBehaviour(flaky=chosen[0]["turns"][0], broken=chosen[-1]["turns"][0])
     answers, judge = ScriptedServer(responder=answer_responder), ScriptedServer(responder=behaviour)
     try:
+        bench = get_benchmark("jmt-bench")
         report = run_jmt(make_engine("openai", endpoint=answers.url, model_name="m"),
                          make_engine("openai", endpoint=judge.url, model_name="j"), tmp_path / "out",
-                         JMTConfig(data=str(data), judge_retries=2))
+                         JMTConfig(data=str(data), settings=bench.settings, judge_settings=bench.judge_settings,
+                                   judge_retries=2))
     finally:
         answers.stop()
         judge.stop()
@@ -130,7 +133,7 @@ def test_jmt_bench_judges_both_turns_and_accounts_for_failures(bench_data, tmp_p
 
 
 def test_elyza_style_rubric_on_shipped_and_local_dataset_tasks(tmp_path):
-    from jacode.evals.ja.rubric import load_tasks, run_rubric
+    from jacode.evals.ja.rubric import RubricConfig, load_tasks, run_rubric
 
     tasks, source = load_tasks(None)
     assert len(tasks) >= 20 and source == "jacode-tasks-ja"
@@ -140,11 +143,13 @@ def test_elyza_style_rubric_on_shipped_and_local_dataset_tasks(tmp_path):
         prompt = body["messages"][-1]["content"]
         return "評価：[[5]]" if "良い回答" in prompt.split("# 回答")[-1] else "評価：[[2]]"
 
+    bench = get_benchmark("elyza-tasks")
     answers = ScriptedServer(responder=lambda p, b: "良い回答" if "Python" in b["messages"][-1]["content"] else "x")
     judge_server = ScriptedServer(responder=judge)
     try:
         report = run_rubric(make_engine("openai", endpoint=answers.url, model_name="m"),
-                            make_engine("openai", endpoint=judge_server.url, model_name="j"), tmp_path / "out")
+                            make_engine("openai", endpoint=judge_server.url, model_name="j"), tmp_path / "out",
+                            RubricConfig(settings=bench.settings, judge_settings=bench.judge_settings))
     finally:
         answers.stop()
         judge_server.stop()
@@ -160,14 +165,17 @@ def test_elyza_style_rubric_on_shipped_and_local_dataset_tasks(tmp_path):
     assert [r["input"] for r in rows] == ["問0", "問1", "問2"]
 
 
-def test_metric_tasks_from_local_jsonl(tmp_path):
-    from jacode.evals.ja.metric_tasks import MetricTaskConfig, run_metric_task
+def test_metric_task_through_run_benchmark(tmp_path):
+    """niilc end to end through the one entry point: the registry's settings reach the server, the summary
+    carries the scores (primary first) and the counts, and a re-run resumes without asking again."""
+    from jacode.evals.run import run_benchmark
 
     qa = tmp_path / "niilc.jsonl"
     qa.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [
         {"question": "日本の首都は？", "answers": ["東京", "東京都"]},
         {"question": "富士山がある県は？", "answers": ["静岡県", "山梨県"]},
-        {"question": "日本一長い川は？", "answers": ["信濃川"]}]))
+        {"question": "日本一長い川は？", "answers": ["信濃川"]},
+        {"question": "日本で一番高い山は？", "answers": ["富士山"]}]))
     replies = {"日本の首都は？": "東京", "富士山がある県は？": "静岡", "日本一長い川は？": "利根川"}
 
     def responder(path, body):
@@ -176,10 +184,86 @@ def test_metric_tasks_from_local_jsonl(tmp_path):
 
     server = ScriptedServer(responder=responder)
     try:
-        r = run_metric_task(make_engine("openai", endpoint=server.url, model_name="m"), tmp_path / "out",
-                            MetricTaskConfig(task="niilc", data=str(qa)))
+        r = run_benchmark("niilc", tmp_path / "out", endpoint=server.url, model_name="m", data=str(qa), limit=3)
+        asked = len(server.requests)
+        again = run_benchmark("niilc", tmp_path / "out", endpoint=server.url, model_name="m", data=str(qa), limit=3)
     finally:
         server.stop()
-    assert r["metrics"]["exact_match"] == pytest.approx(1 / 3)
+    assert asked == 3 and len(server.requests) == 3 and again["scores"] == r["scores"]  # resumed: nothing re-asked
+    assert server.requests[0]["body"]["max_tokens"] == get_benchmark("niilc").settings.max_new_tokens == 64
+    assert server.requests[0]["body"]["temperature"] == 0.0
+    assert r["benchmark"] == "niilc" and r["kind"] == "metric" and r["primary"] == "char_f1"
+    assert list(r["scores"])[0] == "char_f1" and set(r["scores"]) == {"char_f1", "exact_match", "fuzzy_ratio"}
+    assert (r["n_tasks"], r["n_total"]) == (3, 4) and r["dir"] == str(tmp_path / "out")
+    assert r["settings"] == get_benchmark("niilc").settings.as_dict()
+    assert r["scores"]["exact_match"] == pytest.approx(1 / 3)
     # char F1 per item: 1 (東京), 静岡 vs 静岡県 = 0.8, 利根川 vs 信濃川 = 1/3 (川 shared: P = R = 1/3)
-    assert r["metrics"]["char_f1"] == pytest.approx((1 + 0.8 + 1 / 3) / 3)
+    assert r["scores"]["char_f1"] == pytest.approx((1 + 0.8 + 1 / 3) / 3)
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["scores"] == r["scores"]
+
+
+def _jmt_cli_dir(bench_data, tmp_path):
+    src = bench_data / "japanese-mt-bench-swallow"
+    if not src.is_dir():
+        pytest.skip(f"{src} not found")
+    return _jmt_dir(src, tmp_path, n=3)
+
+
+def test_eval_run_jmt_bench_with_a_judge_server(bench_data, tmp_path):
+    """`eval run --benchmark jmt-bench` and its alias `eval ja jmt-bench`: the registry's settings reach both
+    servers, a re-run resumes, other settings on the same directory are refused."""
+    from typer.testing import CliRunner
+
+    from jacode.cli import app
+
+    data, chosen = _jmt_cli_dir(bench_data, tmp_path)
+    answers = ScriptedServer(responder=answer_responder)
+    judge = ScriptedServer(responder=lambda path, body: "理由。評価：[[7]]")
+    out = tmp_path / "out"
+    args = ["--endpoint", answers.url, "--model-name", "m", "--judge-endpoint", judge.url, "--judge-model", "j",
+            "--data", str(data), "--out", str(out)]
+    try:
+        r = CliRunner().invoke(app, ["eval", "run", "--benchmark", "jmt-bench", *args])
+        assert r.exit_code == 0, r.output
+        asked = (len(answers.requests), len(judge.requests))
+        again = CliRunner().invoke(app, ["eval", "ja", "jmt-bench", *args])
+        assert again.exit_code == 0, again.output
+        changed = CliRunner().invoke(app, ["eval", "ja", "jmt-bench", *args, "--max-new-tokens", "512"])
+    finally:
+        answers.stop()
+        judge.stop()
+    assert "Overall 7.00" in r.output and "Overall 7.00" in again.output
+    assert asked == (2 * len(chosen), 2 * len(chosen)) == (len(answers.requests), len(judge.requests))  # resumed
+    assert changed.exit_code == 2 and "max_new_tokens: 1024 -> 512" in changed.output
+    bench = get_benchmark("jmt-bench")
+    assert {q["body"]["max_tokens"] for q in answers.requests} == {bench.settings.max_new_tokens} == {1024}
+    writing = [q["body"] for q in answers.requests if q["body"]["messages"][0]["content"] == chosen[1]["turns"][0]]
+    assert writing and all(b["temperature"] == 0.7 for b in writing)  # FastChat's per-category temperature
+    assert all(q["body"]["max_tokens"] == 2048 and q["body"]["temperature"] == 0.0 for q in judge.requests)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["kind"] == "llm-judge" and summary["scores"]["rating_1_10"] == 7.0
+    assert list(summary["scores"]) == ["rating_1_10", "turn1", "turn2"] and summary["n_tasks"] == len(chosen)
+    assert summary["judge"]["model_name"] == "j" and summary["judge"]["settings"]["max_new_tokens"] == 2048
+
+
+def test_jmt_bench_without_a_reachable_judge_fails_before_any_answer(bench_data, tmp_path):
+    from typer.testing import CliRunner
+
+    from jacode.cli import app
+    from tests.servers import free_port
+
+    data, _ = _jmt_cli_dir(bench_data, tmp_path)
+    answers = ScriptedServer(responder=answer_responder)
+    base = ["eval", "run", "--benchmark", "jmt-bench", "--endpoint", answers.url, "--model-name", "m",
+            "--data", str(data)]
+    try:
+        no_judge = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "a")])
+        dead = f"http://127.0.0.1:{free_port()}/v1"
+        unreachable = CliRunner().invoke(app, [*base, "--judge-endpoint", dead, "--judge-model", "j",
+                                               "--out", str(tmp_path / "b")])
+    finally:
+        answers.stop()
+    assert no_judge.exit_code == 2 and "jmt-bench is graded by a judge model" in no_judge.output
+    assert unreachable.exit_code == 2 and "jmt-bench: judge endpoint" in unreachable.output
+    assert "cannot be reached" in unreachable.output
+    assert answers.requests == [] and not (tmp_path / "a").exists() and not (tmp_path / "b" / "answers.jsonl").exists()

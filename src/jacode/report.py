@@ -1,26 +1,37 @@
-"""`jacode report RUN_DIR`: one self-contained HTML file for a recipe run — stages and versions, data stats,
-tokenizer fertility, training curves, evaluation tables, baselines, learning curves from `jacode watch`, and the
-recipe itself. Images are embedded (base64 PNG) and every value from the run is HTML-escaped."""
+"""`jacode report RUN_DIR`: one self-contained HTML file for a run — its stages, each stage's summary from its
+manifest (tables and curves, whatever the kind), baselines, learning curves from `jacode watch`, versions and the
+recipe itself. Images are embedded (base64 PNG) and every value from the run is HTML-escaped.
+
+The report knows no stage kind: stages describe themselves in their manifests (jacode.stages, jacode.manifest).
+A directory without stage manifests is not a run: that is an error, never an empty report.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
 import io
-import json
 from pathlib import Path
 
-from jacode.io import atomic_write_text, read_jsonl
+from jacode import manifest as mf
+from jacode.errors import JacodeError
+from jacode.io import atomic_write_text
 
 
 def _esc(x) -> str:
     return html.escape("" if x is None else str(x))
 
 
+def _cell(x) -> str:
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    return _esc(x)
+
+
 def _table(table_id: str, header: list[str], rows: list[list]) -> str:
     head = "".join(f"<th>{_esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<table id="{_esc(table_id)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _png(fig) -> str:
@@ -32,25 +43,11 @@ def _png(fig) -> str:
     return f'<img alt="plot" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
 
 
-def _manifests(run_dir: Path) -> list[dict]:
-    out = []
-    for m in sorted(run_dir.glob("*/manifest.json"), key=lambda p: p.stat().st_mtime):
-        try:
-            out.append(json.loads(m.read_text()))
-        except ValueError:
-            continue
-    return out
-
-
-def _training_curves(stage_dir: Path) -> list[tuple[int, float]]:
-    metrics = stage_dir / "metrics.jsonl"
-    if metrics.exists():
-        return [(r["step"], r["loss"]) for r in read_jsonl(metrics, skip_torn_tail=True) if "loss" in r]
-    states = sorted(stage_dir.glob("**/trainer_state.json"), key=lambda p: p.stat().st_mtime)
-    if states:
-        log = json.loads(states[-1].read_text()).get("log_history", [])
-        return [(r["step"], r["loss"]) for r in log if "loss" in r and "step" in r]
-    return []
+def manifests(run_dir: Path) -> list[dict]:
+    """The stages' manifests, in the order they started."""
+    out = [m for m in (mf.read(d) for d in run_dir.iterdir() if d.is_dir()) if m.get("kind")] \
+        if run_dir.is_dir() else []
+    return sorted(out, key=lambda m: m.get("started", 0))
 
 
 def build_report(run_dir: str | Path, out: str | Path, title: str | None = None,
@@ -61,73 +58,42 @@ def build_report(run_dir: str | Path, out: str | Path, title: str | None = None,
     import matplotlib.pyplot as plt
 
     run_dir, out = Path(run_dir), Path(out)
-    manifests = _manifests(run_dir)
-    sections = []
-    sections.append("<h2>Stages</h2>" + _table("stages", ["stage", "kind", "status", "seconds"], [
+    if not run_dir.is_dir():
+        raise JacodeError(f"{run_dir}: no such run directory")
+    found = manifests(run_dir)
+    watched = sorted(run_dir.glob("**/watch_metrics.jsonl"))
+    if not found and not watched:
+        raise JacodeError(f"{run_dir}: nothing to report (no STAGE/manifest.json, no watch metrics): not a jacode "
+                          "run, or nothing ran yet")
+    header = ["stage", "kind", "status", "seconds", "result"]
+    sections = [] if not found else ["<h2>Stages</h2>" + _table("stages", header, [
         [m["stage"], m["kind"], "writing this report" if m["kind"] == "report" and m["status"] == "running"
-         else m["status"], m.get("seconds", "")] for m in manifests]))
-    for m in manifests:
-        stage_dir = run_dir / m["stage"]
-        if m["kind"] == "data" and (stage_dir / "stats.json").exists():
-            stats = json.loads((stage_dir / "stats.json").read_text())
-            languages = [[k, v.get("files"), v.get("bytes"), v.get("tokens_est")]
-                         for k, v in sorted(stats["languages"].items())]
-            sections.append(f"<h2>Data ({_esc(m['stage'])})</h2>" + _table("data", [
-                "kind:language", "files", "bytes", "tokens (estimated)"], languages)
-                + _table("data-steps", ["step", "in", "kept", "dropped", "reasons"], [
-                    [s["step"], s.get("total", ""), s.get("kept", ""), s.get("dropped", ""),
-                     ", ".join(f"{k}: {v}" for k, v in s["reasons"].items())] for s in stats["steps"] if "kept" in s]))
-        if m["kind"] == "tokenizer" and (stage_dir / "tokenizer_report.json").exists():
-            tr = json.loads((stage_dir / "tokenizer_report.json").read_text())
-            fertility = [[k, f"{v:.3f}" if v else "–"] for k, v in tr.get("fertility_chars_per_token", {}).items()]
-            sections.append(f"<h2>Tokenizer ({_esc(m['stage'])})</h2><p>vocabulary: {_esc(tr.get('vocab_size'))}"
-                            "</p>" + _table("fertility", ["held-out text", "characters per token"], fertility))
-    surgery = []
-    for m in manifests:
-        d = run_dir / m["stage"]
-        if m["kind"] == "merge" and (d / "merge_report.json").exists():
-            r = json.loads((d / "merge_report.json").read_text())
-            surgery.append([m["stage"], r["description"], f"{r['changed_entries']} entries changed; vocab rows "
-                            f"shared: {r['vocab_rows_shared'] or 'all'}"])
-        if m["kind"] == "upcycle" and (d / "upcycle_report.json").exists():
-            r = json.loads((d / "upcycle_report.json").read_text())
-            v = r.get("verify", {})
-            surgery.append([m["stage"], f"upcycle to {r['experts']} experts, top-{r['top_k']}",
-                            f"max |Δlogits| {v.get('max_abs_logit_diff', '–')}; round trip "
-                            f"{'ok' if v.get('round_trip') else v.get('round_trip', '–')}"])
-        if m["kind"] == "synth" and (d / "stats.json").exists():
-            r = json.loads((d / "stats.json").read_text())
-            ins, res = r.get("instructions", {}), r.get("responses", {})
-            surgery.append([m["stage"], f"synthetic data ({r.get('method')})",
-                            f"instructions kept {ins.get('kept')}/{ins.get('total')} (dropped {ins.get('dropped')}); "
-                            f"responses kept {res.get('kept')}/{res.get('total')}; candidates {r.get('candidates')}"])
-    if surgery:
-        sections.append("<h2>Merging, upcycling, synthetic data</h2>" + _table("surgery", ["stage", "what",
-                                                                                           "result"], surgery))
-    curves = {m["stage"]: _training_curves(run_dir / m["stage"]) for m in manifests
-              if m["kind"] in ("pretrain", "sft", "dpo")}
-    curves = {k: v for k, v in curves.items() if v}
-    if curves:
+         else m["status"], m.get("seconds", ""), m.get("summary", {}).get("text") or m.get("error", "")]
+        for m in found])]
+    curves: dict[str, dict] = {}  # curves of the same title share one plot (training loss of every trainer)
+    for m in found:
+        summary = m.get("summary") or {}
+        parts = [_table(f"{m['stage']}-{i}", t["columns"], t["rows"]) if not t.get("title") else
+                 f"<h3>{_esc(t['title'])}</h3>" + _table(f"{m['stage']}-{i}", t["columns"], t["rows"])
+                 for i, t in enumerate(summary.get("tables", []))]
+        if parts:
+            sections.append(f"<h2>{_esc(m['stage'])} ({_esc(m['kind'])})</h2>" + "".join(parts))
+        for c in summary.get("curves", []):
+            entry = curves.setdefault(c["title"], {"x": c.get("x", ""), "y": c.get("y", ""), "series": {}})
+            entry["series"].update(c["series"])
+    for name, c in curves.items():
         fig, ax = plt.subplots(figsize=(7, 3.5))
-        for name, pts in curves.items():
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=".", label=name)
-        ax.set_xlabel("step")
-        ax.set_ylabel("training loss")
+        for label, pts in c["series"].items():
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=".", label=label)
+        ax.set_xlabel(c["x"])
+        ax.set_ylabel(c["y"])
         ax.legend()
         fig.tight_layout()
-        sections.append("<h2>Training curves</h2>" + _png(fig))
-    for m in manifests:
-        results = run_dir / m["stage"] / "results.json"
-        if m["kind"] == "eval" and results.exists():
-            rows = json.loads(results.read_text())
-            table = [[r["model"], r["benchmark"], f"{100 * r['pass@1']:.2f}%" if r.get("pass@1") is not None else "–",
-                      r.get("n_tasks", ""), r["status"] if r["status"] == "done" else f"skipped: {r['reason']}"]
-                     for r in rows]
-            for name, scores in (baselines or {}).items():
-                table += [[f"{name} (baseline)", b, f"{100 * v:.2f}%", "", "reported"] for b, v in scores.items()]
-            sections.append(f"<h2>Evaluation ({_esc(m['stage'])})</h2>" + _table(
-                "eval", ["model", "benchmark", "pass@1", "tasks", "status"], table))
-    for watch in sorted(run_dir.glob("**/watch_metrics.jsonl")):
+        sections.append(f"<h2>{_esc(name)}</h2>" + _png(fig))
+    if baselines:
+        sections.append("<h2>Baselines</h2>" + _table("baselines", ["model", "benchmark", "score"], [
+            [name, bench, value] for name, scores in baselines.items() for bench, value in scores.items()]))
+    for watch in watched:
         from jacode.watch import plot_curves
 
         png = watch.parent / "learning_curves.png"
@@ -135,14 +101,11 @@ def build_report(run_dir: str | Path, out: str | Path, title: str | None = None,
         data = base64.b64encode(png.read_bytes()).decode()
         sections.append(f"<h2>Learning curves ({_esc(watch.parent.name)})</h2>"
                         f'<img alt="learning curves" src="data:image/png;base64,{data}">')
-    versions = manifests[-1].get("versions", {}) if manifests else {}
+    versions = found[-1].get("versions", {}) if found else {}
     sections.append("<h2>Versions</h2>" + _table("versions", ["package", "version"], sorted(versions.items())))
     recipe = run_dir / "recipe.yaml"
     if recipe.exists():
         sections.append(f"<h2>Recipe</h2><pre>{_esc(recipe.read_text())}</pre>")
-    sections.append("<p class=note>A tiny model trained for minutes on a laptop scores near zero: the numbers show "
-                    "that every stage ran and was measured, not that the model is good. A real run needs the "
-                    "reference recipes (recipes/*.yaml) on GPUs.</p>")
     page = f"""<!doctype html>
 <html lang="ja"><head><meta charset="utf-8"><title>{_esc(title or run_dir.name)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1000px;margin:2rem auto;padding:0 1rem}}

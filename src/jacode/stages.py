@@ -1,148 +1,180 @@
-"""What each recipe stage kind does, run as `python -m jacode.stages STAGE.json` (a process per stage: its own log,
-and a crash of one stage cannot take the runner down). Each function takes the resolved config and the stage
-directory; the stage commands are the same code as the `jacode` subcommands, so they resume the same way.
+"""The one table of stage kinds: for each, its config (a dataclass in jacode.config's style), the function that
+runs it, where its main output is, which of its settings must name existing inputs or known benchmarks, and what
+it reports. The recipe runner, recipe validation, the `jacode` commands, the manifest and the report all read it;
+a new stage kind is a row here plus its config and run function.
+
+Every run function takes (config, stage directory) and returns the stage's summary: a JSON-able mapping with
+optional "text" (one line), "metrics" (flat numbers), "tables" ([{title, columns, rows}]) and "curves"
+([{title, x, y, series: {name: [[x, y], ...]}}]); a "status": "partial" in it marks a partial result. The
+report renders summaries without knowing the kinds.
+
+`python -m jacode.stages STAGE.json` runs one stage of a recipe in a process of its own (its own log; a crash
+cannot take the runner down); `launch` prefixes such as `accelerate launch` wrap exactly that.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
+from typing import Annotated, Any
 
+from jacode.config import STRICT
 from jacode.errors import JacodeError
 
 
-def _fields(cls) -> set[str]:
-    return {f.name for f in dataclasses.fields(cls)}
+@dataclass(frozen=True)
+class StageKind:
+    name: str
+    help: str
+    config: str  # "module:Class" (imported when needed: `jacode --help` must not load torch)
+    run: Callable[[Any, Path], dict]
+    output: str = ""  # the main output, relative to the stage directory ("final" for trainers)
+    paths: tuple[str, ...] = ()  # settings that name inputs which must exist (dotted; [] for each list item)
+    benchmarks: tuple[str, ...] = ()  # settings that name benchmarks
+    command: str = ""  # the `jacode` command that runs this kind on its own
+
+    def config_class(self) -> type:
+        module, _, name = self.config.partition(":")
+        return getattr(import_module(module), name)
 
 
-def _known(kind: str) -> set[str] | None:
-    """Config keys a stage kind accepts (None: anything, checked by the stage itself)."""
-    if kind == "data":
-        from jacode.data.pipeline import DataConfig
-
-        return set(DataConfig.model_fields) - {"output"} | {"workers"}
-    if kind == "tokenizer":
-        from jacode.tokenizer.train import TokenizerConfig
-
-        return _fields(TokenizerConfig)
-    if kind == "model":
-        return {"size", "tokenizer", "seed", "vocab_size"}
-    if kind == "pretrain":
-        from jacode.train.pretrain import PretrainConfig
-
-        return _fields(PretrainConfig)
-    if kind == "sft":
-        from jacode.train.sft import SFTRunConfig
-
-        return _fields(SFTRunConfig)
-    if kind == "dpo":
-        from jacode.train.dpo import DPORunConfig
-
-        return _fields(DPORunConfig)
-    if kind == "merge":
-        return {"base", "instruct", "target", "scale", "vectors", "method", "density"}
-    if kind == "upcycle":
-        from jacode.surgery.upcycle import UpcycleConfig
-
-        return _fields(UpcycleConfig) - {"sample_texts"} | {"model"}
-    if kind == "synth":
-        return {"method", "model", "n", "responses", "system", "japanese_filter", "max_new_tokens", "judge_model",
-                "seed", "keep_truncated", "reward_model", "min_margin"}
-    if kind == "eval":
-        return {"models", "benchmarks", "limit", "max_new_tokens", "data", "workers"}
-    if kind == "report":
-        return {"title", "baselines"}
-    return None
+# ---- run functions --------------------------------------------------------------------------------------------
+def _training_curve(points: list[tuple[int, float]], name: str) -> list[dict]:
+    return [{"title": "training loss", "x": "step", "y": "loss", "series": {name: [list(p) for p in points]}}] \
+        if points else []
 
 
-REQUIRED = {"tokenizer": ("inputs",), "model": ("size",), "pretrain": ("model", "data"), "sft": ("model", "data"),
-            "dpo": ("model", "data"), "merge": ("base", "target"), "upcycle": ("model",),
-            "synth": ("method", "model"), "eval": ("models", "benchmarks"), "data": ("readers",)}
-
-
-def check_config(kind: str, config: dict) -> tuple[str | None, str] | None:
-    known = _known(kind)
-    if known is not None:
-        for key in config:
-            if key not in known:
-                return key, f"unknown key {key!r} (known: {', '.join(sorted(known))})"
-    for key in REQUIRED.get(kind, ()):
-        if key not in config:
-            return None, f"missing required key {key!r}"
-    return None
-
-
-# ---- the stages -------------------------------------------------------------------------------------------------
-
-
-def stage_data(cfg: dict, out: Path) -> None:
+def run_data(cfg, out: Path) -> dict:
     from jacode.data.pipeline import DataConfig, run
 
-    workers = cfg.pop("workers", 2)
-    result = run(DataConfig.model_validate({**cfg, "output": str(out)}), executor="local", workers=workers)
-    print(json.dumps(result["languages"], ensure_ascii=False))
+    values = cfg.model_dump()
+    workers = values.pop("workers")
+    result = run(DataConfig.model_validate({**values, "output": str(out)}), executor="local", workers=workers)
+    langs = result["languages"]
+    return {"text": f"{sum(v.get('files', 0) for v in langs.values())} documents kept",
+            "metrics": {"tokens_est": sum(v.get("tokens_est", 0) for v in langs.values())},
+            "tables": [{"title": "kept data by kind and language", "columns": ["kind:language", "documents",
+                                                                               "bytes", "tokens (estimated)"],
+                        "rows": [[k, v.get("files"), v.get("bytes"), v.get("tokens_est")]
+                                 for k, v in sorted(langs.items())]},
+                       {"title": "pipeline steps", "columns": ["step", "in", "kept", "dropped", "reasons"],
+                        "rows": [[s["step"], s.get("total", ""), s.get("kept", ""), s.get("dropped", ""),
+                                  ", ".join(f"{k}: {v}" for k, v in s.get("reasons", {}).items())]
+                                 for s in result["steps"] if "kept" in s]}]}
 
 
-def stage_tokenizer(cfg: dict, out: Path) -> None:
-    from jacode.tokenizer.train import TokenizerConfig, train_tokenizer
+def run_tokenizer(cfg, out: Path) -> dict:
+    from jacode.tokenizer.train import train_tokenizer
 
-    report = train_tokenizer(TokenizerConfig(**cfg), out)
-    print(json.dumps(report.get("fertility_chars_per_token"), ensure_ascii=False))
+    report = train_tokenizer(cfg, out)
+    fertility = report.get("fertility_chars_per_token", {})
+    return {"text": f"{report.get('vocab_size')} pieces",
+            "metrics": {f"fertility_{k}": v for k, v in fertility.items() if v},
+            "tables": [{"title": "fertility (characters per token, held-out text)", "columns": ["text", "chars/token"],
+                        "rows": [[k, round(v, 3) if v else None] for k, v in fertility.items()]}]}
 
 
-def stage_model(cfg: dict, out: Path) -> None:
+def run_model(cfg, out: Path) -> dict:
     from jacode.models.init import init_model
 
     if not (out / "config.json").exists():
-        init_model(out, cfg["size"], seed=cfg.get("seed", 0), tokenizer=cfg.get("tokenizer"),
-                   **({"vocab_size": cfg["vocab_size"]} if "vocab_size" in cfg else {}))
+        init_model(out, cfg.size, seed=cfg.seed, tokenizer=cfg.tokenizer, vocab_size=cfg.vocab_size)
+    config = json.loads((out / "config.json").read_text())
+    return {"text": f"{cfg.size} Llama, hidden {config.get('hidden_size')}, {config.get('num_hidden_layers')} layers,"
+                    f" vocabulary {config.get('vocab_size')}"}
 
 
-def stage_pretrain(cfg: dict, out: Path) -> None:
-    from jacode.train.pretrain import PretrainConfig, pretrain
+def _trainer_summary(final: Path, stage_dir: Path, name: str) -> dict:
+    from jacode.io import read_jsonl
 
-    data = cfg.pop("data")
-    pretrain(PretrainConfig(data=data if isinstance(data, list) else [data], **cfg), out)
-
-
-def stage_sft(cfg: dict, out: Path) -> None:
-    from jacode.train.sft import SFTRunConfig, sft
-
-    data = cfg.pop("data")
-    sft(SFTRunConfig(data=data if isinstance(data, list) else [data], **cfg), out)
-
-
-def stage_dpo(cfg: dict, out: Path) -> None:
-    from jacode.train.dpo import DPORunConfig, dpo
-
-    data = cfg.pop("data")
-    dpo(DPORunConfig(data=data if isinstance(data, list) else [data], **cfg), out)
+    metrics = stage_dir / "metrics.jsonl"
+    if metrics.exists():
+        rows = [r for r in read_jsonl(metrics, skip_torn_tail=True) if "loss" in r]
+        points = [(r["step"], r["loss"]) for r in rows]
+    else:
+        states = sorted(stage_dir.glob("**/trainer_state.json"), key=lambda p: p.stat().st_mtime)
+        log = json.loads(states[-1].read_text()).get("log_history", []) if states else []
+        points = [(r["step"], r["loss"]) for r in log if "loss" in r and "step" in r]
+    summary: dict[str, Any] = {"text": f"model: {final.name}", "curves": _training_curve(points, name)}
+    if points:
+        summary["metrics"] = {"steps": points[-1][0], "final_loss": points[-1][1]}
+        summary["text"] = f"{points[-1][0]} steps, final loss {points[-1][1]:.4g}"
+    return summary
 
 
-def stage_merge(cfg: dict, out: Path) -> None:
+def run_pretrain(cfg, out: Path) -> dict:
+    from jacode.train.pretrain import pretrain
+
+    final = pretrain(cfg, out)
+    return _trainer_summary(Path(final), out, out.name)
+
+
+def run_sft(cfg, out: Path) -> dict:
+    from jacode.train.sft import sft
+
+    return _trainer_summary(Path(sft(cfg, out)), out, out.name)
+
+
+def run_dpo(cfg, out: Path) -> dict:
+    from jacode.train.dpo import dpo
+
+    return _trainer_summary(Path(dpo(cfg, out)), out, out.name)
+
+
+def run_merge(cfg, out: Path) -> dict:
     from jacode.surgery.merge import MergeConfig, chat_vector, merge
 
-    if "instruct" not in cfg and "vectors" not in cfg:
-        raise JacodeError("a merge stage needs `instruct` (chat vector) or `vectors` (task arithmetic)")
-    if "instruct" in cfg:
-        r = chat_vector(cfg["base"], cfg["instruct"], cfg["target"], out, scale=cfg.get("scale", 1.0))
+    if cfg.instruct is not None:
+        r = chat_vector(cfg.base, cfg.instruct, cfg.target, out, scale=cfg.scale)
     else:
-        r = merge(MergeConfig(target=cfg["target"], base=cfg["base"],
-                              vectors=[(v["model"], v["weight"]) for v in cfg["vectors"]],
-                              method=cfg.get("method", "linear"), density=cfg.get("density", 0.2)), out)
-    print(json.dumps({k: r[k] for k in ("changed_entries", "vocab_rows_shared", "seconds")}))
+        r = merge(MergeConfig(target=cfg.target, base=cfg.base, vectors=[(v.model, v.weight) for v in cfg.vectors],
+                              method=cfg.method, density=cfg.density, template_from=cfg.template_from), out)
+    shared = r.get("vocab_rows_shared") or "all"
+    return {"text": f"{r.get('description', 'merge')}: {r['changed_entries']} entries changed; vocabulary rows "
+                    f"shared: {shared}", "metrics": {"changed_entries": r["changed_entries"], "seconds": r["seconds"]}}
 
 
-def stage_upcycle(cfg: dict, out: Path) -> None:
-    from jacode.surgery.upcycle import UpcycleConfig, upcycle
+def run_upcycle(cfg, out: Path) -> dict:
+    from dataclasses import asdict
 
-    model = cfg.pop("model")
-    print(json.dumps(upcycle(model, out, UpcycleConfig(**cfg)), indent=2))
+    from jacode.surgery.config import UpcycleConfig
+    from jacode.surgery.upcycle import upcycle
+
+    settings = {k: v for k, v in asdict(cfg).items() if k != "model"}
+    r = upcycle(cfg.model, out, UpcycleConfig(**settings))
+    v = r.get("verify", {})
+    return {"text": f"{r['experts']} experts, top-{r['top_k']}; max |Δlogits| {v.get('max_abs_logit_diff', '–')}; "
+                    f"round trip {'ok' if v.get('round_trip') else v.get('round_trip', '–')}",
+            "metrics": {k: v[k] for k in ("max_abs_logit_diff",) if k in v}}
 
 
-def stage_synth(cfg: dict, out: Path) -> None:
+@dataclass
+class SynthStageConfig:
+    """Synthetic instruction data from a model (Magpie or persona-driven), optionally scored into SFT/DPO sets."""
+
+    __pydantic_config__ = STRICT
+    method: Annotated[str, "magpie or persona"]
+    model: Annotated[str, "the generating model (HF directory)"]
+    n: Annotated[int | None, "instructions to generate"] = 8
+    responses: Annotated[int, "responses per instruction"] = 2
+    system: Annotated[str | None, "Magpie system-prompt set (coding, general, all)"] = None
+    japanese_filter: Annotated[bool, "keep only Japanese instructions"] = True
+    max_new_tokens: Annotated[int, "tokens per instruction and response"] = 64
+    judge_model: Annotated[str | None, "score pairs with this model as a judge"] = None
+    reward_model: Annotated[str | None, "score pairs with this reward model"] = None
+    min_margin: Annotated[float, "least score margin for a preference pair"] = 0.0
+    seed: Annotated[int, "random seed"] = 0
+    keep_truncated: Annotated[bool, "keep texts that hit max_new_tokens (smoke runs only)"] = False
+
+    def check(self) -> list[tuple[str, str]]:
+        return [] if self.method in ("magpie", "persona") else [("method", f"{self.method!r}: magpie or persona")]
+
+
+def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
     from dataclasses import replace
 
     from transformers import AutoTokenizer
@@ -150,70 +182,160 @@ def stage_synth(cfg: dict, out: Path) -> None:
     from jacode.engines import make_engine
     from jacode.synth.generate import GenerateConfig
 
-    engine = make_engine("transformers", model=cfg["model"])
-    gc = GenerateConfig(n_responses=cfg.get("responses", 2), seed=cfg.get("seed", 0),
-                        japanese=cfg.get("japanese_filter", True), keep_truncated=cfg.get("keep_truncated", False))
-    gc.instruction_params = replace(gc.instruction_params, max_new_tokens=cfg.get("max_new_tokens", 64))
-    gc.response_params = replace(gc.response_params, max_new_tokens=cfg.get("max_new_tokens", 64))
-    if cfg["method"] == "magpie":
+    engine = make_engine("transformers", model=cfg.model)
+    gc = GenerateConfig(n_responses=cfg.responses, seed=cfg.seed, japanese=cfg.japanese_filter,
+                        keep_truncated=cfg.keep_truncated)
+    gc.instruction_params = replace(gc.instruction_params, max_new_tokens=cfg.max_new_tokens)
+    gc.response_params = replace(gc.response_params, max_new_tokens=cfg.max_new_tokens)
+    if cfg.method == "magpie":
         from jacode.synth.magpie import magpie, system_prompts
 
-        candidates = magpie(engine, AutoTokenizer.from_pretrained(cfg["model"]), out, cfg.get("n", 8),
-                            system_prompts(cfg.get("system")), gc)
-    elif cfg["method"] == "persona":
+        candidates = magpie(engine, AutoTokenizer.from_pretrained(cfg.model), out, cfg.n or 8,
+                            system_prompts(cfg.system), gc)
+    else:
         from jacode.synth.persona import load_list, persona
 
         candidates = persona(engine, out, load_list(None, "personas.yaml"), load_list(None, "task_templates.yaml"),
-                             cfg.get("n"), gc)
-    else:
-        raise JacodeError(f"synth method must be magpie or persona, not {cfg['method']!r}")
-    if (cfg.get("judge_model") or cfg.get("reward_model")) and any(True for _ in open(candidates, encoding="utf-8")):
+                             cfg.n, gc)
+    scored = None
+    if (cfg.judge_model or cfg.reward_model) and any(True for _ in open(candidates, encoding="utf-8")):
         from jacode.synth.scoring import JudgeScorer, RewardScorer, ScoreConfig, score_candidates
 
-        sc = ScoreConfig(min_margin=cfg.get("min_margin", 0.0))
-        scorer = (RewardScorer(cfg["reward_model"]) if cfg.get("reward_model")
-                  else JudgeScorer(make_engine("transformers", model=cfg["judge_model"]), sc))
-        print(json.dumps(score_candidates(candidates, scorer, out / "scored", sc), ensure_ascii=False))
-    print((out / "stats.json").read_text())
+        sc = ScoreConfig(min_margin=cfg.min_margin)
+        scorer = (RewardScorer(cfg.reward_model) if cfg.reward_model
+                  else JudgeScorer(make_engine("transformers", model=cfg.judge_model), sc))
+        scored = score_candidates(candidates, scorer, out / "scored", sc)
+    stats = json.loads((out / "stats.json").read_text())
+    ins, res = stats.get("instructions", {}), stats.get("responses", {})
+    summary = {"text": f"{cfg.method}: instructions kept {ins.get('kept')}/{ins.get('total')}, responses kept "
+                       f"{res.get('kept')}/{res.get('total')}, candidates {stats.get('candidates')}",
+               "metrics": {"candidates": stats.get("candidates")}}
+    if scored:
+        summary["text"] += f"; scored: {json.dumps(scored, ensure_ascii=False)[:200]}"
+    return summary
 
 
-def stage_eval(cfg: dict, out: Path) -> None:
-    """Every model × benchmark; a benchmark whose data is not on this machine is recorded as skipped."""
+@dataclass
+class EvalStageConfig:
+    """Every model on every benchmark, with each benchmark's own generation settings (jacode.evals.registry)."""
+
+    __pydantic_config__ = STRICT
+    models: Annotated[dict[str, str] | str, "label → model directory (or one model)"]
+    benchmarks: Annotated[list[str], "benchmark names (`jacode eval list`)"]
+    data: Annotated[dict[str, str], "benchmark → local data (file or directory)"] = field(default_factory=dict)
+    limit: Annotated[int | None, "first N tasks of each benchmark (smoke runs)"] = None
+    settings: Annotated[dict[str, Any], "generation settings that replace the benchmarks' defaults (e.g. "
+                                        "max_new_tokens); none by default, so scores compare across runs"] = \
+        field(default_factory=dict)
+    judge: Annotated[dict[str, Any] | None, "judge engine for judged benchmarks (model, or endpoint and "
+                                            "model_name)"] = None
+    workers: Annotated[int, "parallel sandboxed executions"] = 2
+    allow_partial: Annotated[bool, "a benchmark that fails does not fail the stage (it is reported)"] = False
+
+
+def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
+    """Every model × benchmark; a failure is a failure (the stage fails unless allow_partial), never a skip."""
     from jacode.evals.run import run_benchmark
 
-    results = []
-    models = cfg["models"] if isinstance(cfg["models"], dict) else {"model": cfg["models"]}
+    models = cfg.models if isinstance(cfg.models, dict) else {"model": cfg.models}
+    rows, failures = [], []
     for label, model in models.items():
-        for bench in cfg["benchmarks"]:
-            target = out / label / bench
+        for bench in cfg.benchmarks:
             try:
-                r = run_benchmark(bench, model, target, data=(cfg.get("data") or {}).get(bench),
-                                  limit=cfg.get("limit"), max_new_tokens=cfg.get("max_new_tokens", 128),
-                                  workers=cfg.get("workers", 2))
-                results.append({"model": label, "path": model, "benchmark": bench, "status": "done", **r})
+                r = run_benchmark(bench, out / label / bench, model=model, data=cfg.data.get(bench), limit=cfg.limit,
+                                  judge=cfg.judge, settings=cfg.settings or None, workers=cfg.workers)
             except JacodeError as e:
-                results.append({"model": label, "path": model, "benchmark": bench, "status": "skipped",
-                                "reason": str(e).splitlines()[0]})
-            print(json.dumps(results[-1], ensure_ascii=False)[:400], flush=True)
-    (out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+                failures.append(f"{label} on {bench}: {str(e).splitlines()[0]}")
+                print(f"FAILED {failures[-1]}", flush=True)
+                rows.append([label, bench, None, None, None, "failed"])
+                continue
+            scores = r.get("scores", {})
+            primary, value = next(iter(scores.items()), (None, None))
+            rows.append([label, bench, primary, value, f"{r.get('n_tasks')} of {r.get('n_total')}", "done"])
+            print(json.dumps({"model": label, "benchmark": bench, "scores": scores}, ensure_ascii=False), flush=True)
+    done = len(rows) - len(failures)
+    summary = {"text": f"{done} of {len(rows)} (model, benchmark) runs done"
+                       + (f", {len(failures)} failed: " + "; ".join(failures) if failures else ""),
+               "metrics": {f"{r[0]}/{r[1]}/{r[2]}": r[3] for r in rows if r[3] is not None},
+               "tables": [{"title": "evaluation", "columns": ["model", "benchmark", "score", "value", "tasks",
+                                                              "status"], "rows": rows}]}
+    if failures:
+        if not cfg.allow_partial or not done:
+            raise JacodeError(f"eval: {summary['text']}")
+        summary["status"] = "partial"
+    return summary
 
 
-def stage_report(cfg: dict, out: Path, run_dir: Path) -> None:
+@dataclass
+class ReportConfig:
+    """One self-contained HTML report of the whole run."""
+
+    __pydantic_config__ = STRICT
+    title: Annotated[str | None, "the report's title"] = None
+    baselines: Annotated[dict[str, dict[str, float]], "published scores: NAME → {benchmark: score}"] = \
+        field(default_factory=dict)
+
+
+def run_report(cfg: ReportConfig, out: Path) -> dict:
     from jacode.report import build_report
 
-    path = build_report(run_dir, out / "report.html", title=cfg.get("title"), baselines=cfg.get("baselines"))
-    print(f"report: {path}")
+    path = build_report(out.parent, out / "report.html", title=cfg.title, baselines=cfg.baselines or None)
+    return {"text": f"report: {path.name}"}
+
+
+# ---- the table --------------------------------------------------------------------------------------------------
+KINDS: dict[str, StageKind] = {k.name: k for k in [
+    StageKind("data", "raw code and text → filtered, deduplicated documents (datatrove)",
+              "jacode.data.pipeline:DataStageConfig", run_data, output="data", paths=("readers[].path",),
+              command="jacode data run"),
+    StageKind("tokenizer", "SentencePiece + MeCab tokenizer for Japanese, English and code",
+              "jacode.tokenizer.train:TokenizerConfig", run_tokenizer, paths=("inputs[]",),
+              command="jacode tokenizer train"),
+    StageKind("model", "a random-weight Llama model from a preset", "jacode.models.init:ModelConfig", run_model,
+              paths=("tokenizer",), command="jacode model init"),
+    StageKind("pretrain", "continual pretraining with fill-in-the-middle and packing",
+              "jacode.train.pretrain:PretrainConfig", run_pretrain, output="final",
+              paths=("model", "data[]", "tokenizer"), command="jacode train pretrain"),
+    StageKind("sft", "supervised fine-tuning (TRL), full or LoRA", "jacode.train.sft:SFTRunConfig", run_sft,
+              output="final", paths=("model", "data[]", "fim_data[]"), command="jacode train sft"),
+    StageKind("dpo", "direct preference optimization (TRL), full or LoRA", "jacode.train.dpo:DPORunConfig", run_dpo,
+              output="final", paths=("model", "data[]"), command="jacode train dpo"),
+    StageKind("merge", "chat vector or task arithmetic / TIES, streamed tensor by tensor",
+              "jacode.surgery.config:MergeStageConfig", run_merge,
+              paths=("base", "target", "instruct", "vectors[].model", "template_from"),
+              command="jacode merge chat-vector | task-arithmetic"),
+    StageKind("upcycle", "dense → Mixtral-style MoE (experts copy the MLP)",
+              "jacode.surgery.config:UpcycleStageConfig", run_upcycle, paths=("model",), command="jacode upcycle"),
+    StageKind("synth", "synthetic instructions (Magpie, personas), scored into SFT/DPO sets",
+              "jacode.stages:SynthStageConfig", run_synth, paths=("model", "judge_model", "reward_model"),
+              command="jacode synth"),
+    StageKind("eval", "models × benchmarks (code execution, judged, metric)", "jacode.stages:EvalStageConfig",
+              run_eval, paths=("models", "models{}", "data{}"), benchmarks=("benchmarks[]",),
+              command="jacode eval run"),
+    StageKind("report", "one HTML report of the run", "jacode.stages:ReportConfig", run_report,
+              command="jacode report"),
+]}
+
+
+def get_kind(name: str) -> StageKind:
+    if name not in KINDS:
+        raise JacodeError(f"unknown stage kind {name!r} (known: {', '.join(KINDS)})")
+    return KINDS[name]
 
 
 def main() -> None:
+    from jacode.config import validate
+    from jacode.manifest import run_stage
+
     job = json.loads(Path(sys.argv[1]).read_text())
-    kind, cfg, out = job["kind"], dict(job["config"]), Path(job["out"])
+    kind = get_kind(job["kind"])
+    out = Path(job["out"])
     out.mkdir(parents=True, exist_ok=True)
     try:
-        if kind == "report":
-            stage_report(cfg, out, Path(job["run_dir"]))
-        else:
-            globals()[f"stage_{kind}"](cfg, out)
+        cfg = validate(kind.config_class(), job["config"])
+        run_stage(kind, cfg, out, name=job.get("name"), fingerprint=job.get("fingerprint"),
+                  upstream_runs=job.get("upstream_runs"), run_dir=Path(job["run_dir"]) if job.get("run_dir") else None,
+                  raw_config=job.get("raw_config"))
     except JacodeError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

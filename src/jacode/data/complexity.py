@@ -146,7 +146,7 @@ class ComplexityFilter(BaseFilter):
 
     def __init__(self, bounds: ComplexityBounds = ComplexityBounds(), timeout_s: float = 10.0,
                  use_screen: bool = True, exclusion_writer=None):
-        from jacode.data.syntax import ParserProcess
+        from jacode.data.parse_worker import ParserProcess
 
         super().__init__(exclusion_writer)
         self.bounds = bounds

@@ -58,16 +58,27 @@ class Slurm(_Strict):
     sbatch_args: dict[str, Any] = Field(default_factory=dict)
 
 
-class DataConfig(_Strict):
+class DataSettings(_Strict):
+    readers: list[dict[str, Any]] = Field(description="sources: {type: source_tree | jsonl | parquet, path, ...}")
+    tasks: int = Field(4, description="datatrove tasks (shards) per step")
+    format: Literal["jsonl.gz", "parquet"] = Field("jsonl.gz", description="output format")
+    pii: bool = Field(True, description="scrub e-mail addresses, IPs and keys")
+    code: CodeFilters = Field(default_factory=CodeFilters, description="heuristics, syntax, complexity (overrides)")
+    text: TextFilters = Field(default_factory=TextFilters, description="languages kept, Japanese/English rules")
+    dedup: Dedup = Field(default_factory=Dedup, description="exact and MinHash deduplication (overrides)")
+    slurm: Slurm = Field(default_factory=Slurm, description="partition, time, resources for --executor slurm")
+
+
+class DataConfig(DataSettings):
+    """A data config file (`jacode data run CONFIG.yaml`): the settings and where the output goes."""
+
     output: str
-    readers: list[dict[str, Any]]
-    tasks: int = 4
-    format: Literal["jsonl.gz", "parquet"] = "jsonl.gz"
-    pii: bool = True
-    code: CodeFilters = Field(default_factory=CodeFilters)
-    text: TextFilters = Field(default_factory=TextFilters)
-    dedup: Dedup = Field(default_factory=Dedup)
-    slurm: Slurm = Field(default_factory=Slurm)
+
+
+class DataStageConfig(DataSettings):
+    """The data stage of a recipe: the output is the stage's directory."""
+
+    workers: int = Field(2, description="tasks running at once (local executor)")
 
 
 def load_config(path: str | Path) -> DataConfig:

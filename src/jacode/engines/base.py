@@ -72,3 +72,13 @@ class Engine(ABC):
 
     def describe(self) -> dict:
         return {"engine": self.name, "model": self.model_name}
+
+
+def truncate_at_stop(text: str, stop: list[str]) -> tuple[str, bool]:
+    """Cut base-model output at the first stop sequence (engines may overshoot inside a token); (text, cut?)."""
+    cut = len(text)
+    for s in stop:
+        i = text.find(s)
+        if i != -1:
+            cut = min(cut, i)
+    return text[:cut], cut < len(text)

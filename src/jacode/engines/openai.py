@@ -16,8 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from jacode.engines.base import Completion, Engine, EngineError, Progress, Request, SamplingParams
-from jacode.evals.code.postprocess import truncate_at_stop
+from jacode.engines.base import Completion, Engine, EngineError, Progress, Request, SamplingParams, truncate_at_stop
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 

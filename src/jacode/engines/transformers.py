@@ -2,29 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from jacode.engines.base import Completion, Engine, EngineError, Progress, Request, SamplingParams
-from jacode.evals.code.postprocess import truncate_at_stop
-
-
-def check_model_dir(path: str | Path) -> Path:
-    """A clear error for the usual mistakes, before transformers prints a long one."""
-    p = Path(path)
-    if not p.exists():
-        raise EngineError(f"model {path}: no such directory")
-    if not p.is_dir() or not (p / "config.json").is_file():
-        raise EngineError(f"model {path}: not a Hugging Face model directory (no config.json)")
-    try:
-        cfg = json.loads((p / "config.json").read_text())
-    except json.JSONDecodeError as e:
-        raise EngineError(f"model {path}: config.json is not valid JSON ({e})") from None
-    if "model_type" not in cfg:
-        raise EngineError(f"model {path}: config.json has no model_type")
-    if not any(p.glob("*.safetensors")) and not any(p.glob("*.bin")):
-        raise EngineError(f"model {path}: no weights (*.safetensors or *.bin)")
-    return p
+from jacode.engines.base import Completion, Engine, EngineError, Progress, Request, SamplingParams, truncate_at_stop
+from jacode.models.checks import check_model_dir
 
 
 class TransformersEngine(Engine):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from jacode.engines.base import Completion, Engine, EngineError, Progress, Request, SamplingParams
-from jacode.engines.transformers import check_model_dir
-from jacode.evals.code.postprocess import truncate_at_stop
+from jacode.engines.base import Completion, Engine, EngineError, Progress, Request, SamplingParams, truncate_at_stop
+from jacode.models.checks import check_model_dir
 
 
 class VLLMEngine(Engine):

@@ -8,8 +8,11 @@ the SentencePiece + MeCab tokenizer; this one exists so that a random model can 
 from __future__ import annotations
 
 import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
 
+from jacode.config import STRICT
 from jacode.errors import JacodeError
 
 # Llama-style shapes. tiny/mini are for tests and the demo; 8b is Llama-3.1-8B's shape.
@@ -56,6 +59,17 @@ def train_bytelevel_tokenizer(texts: list[str], vocab_size: int = 2048):
     tok.train_from_iterator(texts, trainer=trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
                                    chat_template=CHAT_TEMPLATE)
+
+
+@dataclass
+class ModelConfig:
+    """A random-weight Llama model (and tokenizer) from a preset config."""
+
+    __pydantic_config__ = STRICT
+    size: Annotated[Literal["tiny", "mini", "0.5b", "8b"], "Llama shape preset"] = "tiny"
+    tokenizer: Annotated[str | None, "HF tokenizer directory (default: train a small byte-level one)"] = None
+    seed: Annotated[int, "random seed for the weights"] = 0
+    vocab_size: Annotated[int, "vocabulary of the small tokenizer trained when none is given"] = 2048
 
 
 def init_model(out: str | Path, size: str = "tiny", *, seed: int = 0, vocab_size: int = 2048,

@@ -19,12 +19,12 @@ import json
 import re
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from jacode.errors import JacodeError
+from jacode.surgery.config import UpcycleConfig
 from jacode.surgery.merge import TOKENIZER_FILES
 from jacode.surgery.tensors import NAMES, ModelTensors, ShardWriter, write_index
 
@@ -35,18 +35,6 @@ COPIED_CONFIG = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_l
                  "num_key_value_heads", "head_dim", "hidden_act", "max_position_embeddings", "rms_norm_eps",
                  "rope_theta", "rope_parameters", "rope_scaling", "tie_word_embeddings", "bos_token_id",
                  "eos_token_id", "pad_token_id", "attention_dropout", "initializer_range", "sliding_window")
-
-
-@dataclass
-class UpcycleConfig:
-    experts: int = 8
-    top_k: int = 2
-    router_init: str = "zeros"  # zeros | random | hidden
-    noise: float = 0.0  # std of expert-copy noise, relative to each weight's std
-    aux_loss_coef: float = 0.01
-    seed: int = 0
-    verify: bool = True
-    sample_texts: tuple[str, ...] = ("def add(a, b):\n    return a + b\n", "日本語の文章とコードを学習します。")
 
 
 def mixtral_config(dense: dict, cfg: UpcycleConfig) -> dict:

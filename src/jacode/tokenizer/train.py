@@ -19,7 +19,9 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 
+from jacode.config import STRICT
 from jacode.data_policy import refuse_eval_only
 from jacode.errors import JacodeError
 from jacode.io import read_jsonl, write_json
@@ -32,17 +34,20 @@ _JA_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f\u30
 
 @dataclass
 class TokenizerConfig:
-    inputs: list[str]
-    vocab_size: int = 32000
-    model_type: str = "unigram"  # unigram | bpe
-    mecab: bool = True
-    character_coverage: float = 0.9995
-    heldout_every: int = 50  # every Nth document (by content hash) is held out for fertility
-    max_documents: int | None = None
-    max_chars_per_document: int = 50_000
-    seed: int = 0
-    text_field: str = "text"
-    extra_user_symbols: list[str] = field(default_factory=list)
+    """SentencePiece on MeCab-segmented Japanese + English + code, exported for transformers."""
+
+    __pydantic_config__ = STRICT
+    inputs: Annotated[list[str], "JSONL(.gz) files with a text field, or directories of files"]
+    vocab_size: Annotated[int, "pieces in the vocabulary"] = 32000
+    model_type: Annotated[Literal["unigram", "bpe"], "SentencePiece model type"] = "unigram"
+    mecab: Annotated[bool, "pre-segment Japanese with MeCab (pieces never cross a word boundary)"] = True
+    character_coverage: Annotated[float, "SentencePiece character coverage"] = 0.9995
+    heldout_every: Annotated[int, "every Nth document (by content hash) is held out for fertility"] = 50
+    max_documents: Annotated[int | None, "read at most this many documents"] = None
+    max_chars_per_document: Annotated[int, "longer documents are cut"] = 50_000
+    seed: Annotated[int, "random seed"] = 0
+    text_field: Annotated[str, "the documents' text field"] = "text"
+    extra_user_symbols: Annotated[list[str], "further pieces that are never split"] = field(default_factory=list)
 
 
 def iter_documents(inputs: Iterable[str], text_field: str = "text") -> Iterator[tuple[str, str]]:

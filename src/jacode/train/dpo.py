@@ -9,33 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 from jacode.data_policy import refuse_eval_only
 from jacode.errors import JacodeError
 from jacode.io import read_jsonl
+from jacode.train.settings import FineTuneConfig, require_tracker
 from jacode.train.sft import _cuda, check_lora_targets, train_and_save
 
 
 @dataclass
-class DPORunConfig:
-    model: str
-    data: list[str]
-    beta: float = 0.1
-    loss_type: str = "sigmoid"  # sigmoid (DPO), ipo, hinge, ... as TRL names them
-    lora: bool = False
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-    merge_lora: bool = False
-    precompute_ref_log_probs: bool = False
-    max_length: int = 1024
-    epochs: float = 1.0
-    max_steps: int = -1
-    lr: float | None = None  # default: 5e-7 full, 5e-6 LoRA
-    batch_size: int = 2
-    grad_accum: int = 1
-    seed: int = 0
-    report_to: str = "none"
+class DPORunConfig(FineTuneConfig):
+    """Direct preference optimization (TRL), full or LoRA."""
+
+    data: Annotated[list[str], "JSONL with prompt, chosen, rejected (TRL's format)"]
+    beta: Annotated[float, "DPO temperature"] = 0.1
+    loss_type: Annotated[str, "TRL loss type: sigmoid (DPO), ipo, hinge, ..."] = "sigmoid"
+    precompute_ref_log_probs: Annotated[bool, "full training: reference log-probabilities computed once"] = False
+    batch_size: Annotated[int, "pairs per device per micro-step"] = 2
 
 
 def load_pairs(paths: list[str]) -> list[dict]:
@@ -54,11 +45,12 @@ def load_pairs(paths: list[str]) -> list[dict]:
 
 
 def dpo(cfg: DPORunConfig, out: str | Path) -> Path:
+    require_tracker(cfg.report_to)  # before any work: an absent tracker must not fail silently
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import DPOConfig, DPOTrainer
 
-    from jacode.engines.transformers import check_model_dir
+    from jacode.models.checks import check_model_dir
 
     out = Path(out)
     check_model_dir(cfg.model)
@@ -72,7 +64,8 @@ def dpo(cfg: DPORunConfig, out: str | Path) -> Path:
         from peft import LoraConfig
 
         check_lora_targets(model, list(cfg.lora_targets))
-        peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, target_modules=list(cfg.lora_targets),
+        peft_config = LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                                 target_modules=list(cfg.lora_targets),
                                  task_type="CAUSAL_LM")
     args = DPOConfig(
         output_dir=str(out), beta=cfg.beta, loss_type=cfg.loss_type, max_length=cfg.max_length,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from jacode.evals.code.fim import FimFormat
 from jacode.tokenizer import special_tokens as st
+from jacode.tokenizer.fim import FimFormat
 
 
 @dataclass(frozen=True)

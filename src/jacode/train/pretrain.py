@@ -14,40 +14,52 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 
 from tqdm import tqdm
 
+from jacode.config import STRICT
 from jacode.errors import JacodeError
 from jacode.io import JsonlAppender, appended_records, write_json, write_jsonl
 from jacode.train.fim import FimConfig
 from jacode.train.packing import PackedStream, block_causal_mask, data_files, position_ids_for
+from jacode.train.settings import require_tracker, tracker_problem
 
 
 @dataclass
 class PretrainConfig:
-    model: str
-    data: list[str]
-    tokenizer: str | None = None  # default: the model directory's tokenizer
-    seq_len: int = 512
-    batch_size: int = 8  # sequences per device per micro-step
-    grad_accum: int = 1
-    max_steps: int = 1000
-    lr: float = 3e-4
-    min_lr_ratio: float = 0.1
-    warmup_steps: int = 50
-    weight_decay: float = 0.1
-    grad_clip: float = 1.0
-    fim_rate: float = 0.5
-    fim_spm_rate: float = 0.5
-    cross_document_attention: bool = True  # False: block-diagonal mask, positions restart per document
-    save_every: int = 200
-    keep_checkpoints: int = 3
-    log_every: int = 10
-    seed: int = 0
-    report_to: str = "none"  # none | tensorboard | wandb
-    text_field: str = "text"
-    dtype: str = "float32"  # float32 | bfloat16
-    extra: dict = field(default_factory=dict)
+    """Continual pretraining: FIM per document, packing, resumable (the same command resumes)."""
+
+    __pydantic_config__ = STRICT
+    model: Annotated[str, "HF model directory to start from (e.g. from `jacode model init`)"]
+    data: Annotated[list[str], "JSONL(.gz)/Parquet files or directories with a `text` field"]
+    tokenizer: Annotated[str | None, "tokenizer directory (default: the model's)"] = None
+    seq_len: Annotated[int, "tokens per packed sequence"] = 512
+    batch_size: Annotated[int, "sequences per device per micro-step"] = 8
+    grad_accum: Annotated[int, "micro-steps per optimizer step"] = 1
+    max_steps: Annotated[int, "optimizer steps"] = 1000
+    lr: Annotated[float, "peak learning rate"] = 3e-4
+    min_lr_ratio: Annotated[float, "final learning rate as a share of the peak (cosine decay)"] = 0.1
+    warmup_steps: Annotated[int, "linear warm-up steps"] = 50
+    weight_decay: Annotated[float, "AdamW weight decay"] = 0.1
+    grad_clip: Annotated[float, "gradient-norm clipping"] = 1.0
+    fim_rate: Annotated[float, "share of documents turned into fill-in-the-middle examples"] = 0.5
+    fim_spm_rate: Annotated[float, "share of FIM examples in suffix-prefix-middle order"] = 0.5
+    cross_document_attention: Annotated[bool, "packed documents see each other (off: block-diagonal attention, "
+                                              "positions restart per document)"] = True
+    save_every: Annotated[int, "steps between checkpoints"] = 200
+    keep_checkpoints: Annotated[int, "checkpoints kept on disk"] = 3
+    log_every: Annotated[int, "steps between metric lines"] = 10
+    seed: Annotated[int, "random seed (data order, FIM, initialisation of new parts)"] = 0
+    report_to: Annotated[Literal["none", "tensorboard", "wandb"], "experiment tracker"] = "none"
+    text_field: Annotated[str, "the documents' text field"] = "text"
+    dtype: Annotated[Literal["float32", "bfloat16"], "training precision"] = "float32"
+    extra: Annotated[dict, "further settings for the model config (rarely needed)"] = field(default_factory=dict)
+
+    def environment(self) -> list[tuple[str, str]]:
+        """What this machine must have (checked before work, skipped when validating for another machine)."""
+        problem = tracker_problem(self.report_to)
+        return [("report_to", problem)] if problem else []
 
 
 def lr_lambda(cfg: PretrainConfig):
@@ -67,12 +79,13 @@ def latest_checkpoint(out: Path) -> Path | None:
 
 
 def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None) -> Path:
+    require_tracker(cfg.report_to)  # before any work: an absent tracker must not fail silently
     import torch
     from accelerate import Accelerator
     from accelerate.utils import set_seed
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from jacode.engines.transformers import check_model_dir
+    from jacode.models.checks import check_model_dir
 
     out = Path(out)
     check_model_dir(cfg.model)

@@ -13,36 +13,23 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from jacode.data_policy import refuse_eval_only
 from jacode.errors import JacodeError
 from jacode.io import read_jsonl
 from jacode.train.fim import FimConfig, apply_fim
+from jacode.train.settings import FineTuneConfig, require_tracker
 
 
 @dataclass
-class SFTRunConfig:
-    model: str
-    data: list[str]
-    lora: bool = False
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.0
-    lora_targets: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj",
-                                                              "gate_proj", "up_proj", "down_proj"])
-    merge_lora: bool = False
-    max_length: int = 1024
-    packing: bool = True
-    fim_data: list[str] = field(default_factory=list)
-    fim_ratio: float = 0.0  # FIM samples per chat sample
-    epochs: float = 1.0
-    max_steps: int = -1
-    lr: float | None = None  # default: 2e-5 full, 2e-4 LoRA
-    batch_size: int = 4
-    grad_accum: int = 1
-    seed: int = 0
-    report_to: str = "none"
+class SFTRunConfig(FineTuneConfig):
+    """Supervised fine-tuning (TRL), full or LoRA, loss on assistant tokens only."""
+
+    data: Annotated[list[str], "JSONL with `messages` (TRL's conversational format)"]
+    packing: Annotated[bool, "pack examples into full-length rows"] = True
+    fim_data: Annotated[list[str], "JSONL `text` documents for FIM examples mixed in"] = field(default_factory=list)
+    fim_ratio: Annotated[float, "FIM examples per chat example"] = 0.0
 
 
 def render(tokenizer, messages: list[dict], generation_prompt: bool = False) -> str:
@@ -114,11 +101,12 @@ def check_lora_targets(model, targets: list[str]) -> None:
 
 
 def sft(cfg: SFTRunConfig, out: str | Path) -> Path:
+    require_tracker(cfg.report_to)  # before any work: an absent tracker must not fail silently
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    from jacode.engines.transformers import check_model_dir
+    from jacode.models.checks import check_model_dir
 
     out = Path(out)
     check_model_dir(cfg.model)

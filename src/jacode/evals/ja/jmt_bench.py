@@ -16,11 +16,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jacode.engines import Engine, Request, SamplingParams
 from jacode.errors import JacodeError
 from jacode.evals.ja.judge import JudgeRequest, judge_all, mean_ci, rating_parser
 from jacode.io import JsonlAppender, appended_records, atomic_write_text, read_jsonl
+
+if TYPE_CHECKING:
+    from jacode.evals.registry import GenSettings
 
 NEED_REFERENCE = ("math", "reasoning", "coding")
 # FastChat's per-category sampling temperatures for answer generation.
@@ -32,13 +36,13 @@ REFERENCE_PREFERENCE = ("gpt-4o-2024-08-06", "base-gpt4o-with-human-annotation",
 @dataclass
 class JMTConfig:
     data: str
+    settings: GenSettings  # the answers' generation settings: the registry's jmt-bench row, resolved
+    judge_settings: GenSettings  # the judge's (temperature, max_new_tokens)
     questions: str = "question.jsonl"
     reference: str | None = None  # reference_answer/NAME.jsonl
     judge_repeats: int = 1
-    judge_temperature: float = 0.0
     judge_retries: int = 2
-    max_new_tokens: int = 1024
-    seed: int = 0
+    limit: int | None = None  # first N questions (smoke runs)
 
 
 def _fill(template: str, values: dict) -> str:
@@ -62,10 +66,16 @@ def resolve_data(data: str) -> Path:
     return found[0].parent
 
 
-def load(cfg: JMTConfig) -> tuple[list[dict], dict, dict, list[str]]:
+def load_questions(data: str, questions: str = "question.jsonl", reference: str | None = None) -> list[dict]:
+    """The questions, after the checks `load` makes (so a run can fail before any model is loaded)."""
+    return load(data, questions, reference)[0]
+
+
+def load(data: str, questions_file: str = "question.jsonl",
+         reference: str | None = None) -> tuple[list[dict], dict, dict, list[str]]:
     """questions, references {qid: [turn1, turn2]}, prompts {name: record}, notes."""
-    d = resolve_data(cfg.data)
-    qfile = d / cfg.questions
+    d = resolve_data(data)
+    qfile = d / questions_file
     if not qfile.exists():
         raise JacodeError(f"{qfile}: no such file (give --data DIR with FastChat's japanese_mt_bench layout)")
     questions = list(read_jsonl(qfile))
@@ -75,8 +85,8 @@ def load(cfg: JMTConfig) -> tuple[list[dict], dict, dict, list[str]]:
     notes: list[str] = []
     refs: dict = {}
     ref_files = sorted((d / "reference_answer").glob("*.jsonl")) if (d / "reference_answer").is_dir() else []
-    if cfg.reference:
-        chosen = d / "reference_answer" / f"{cfg.reference}.jsonl"
+    if reference:
+        chosen = d / "reference_answer" / f"{reference}.jsonl"
         if not chosen.exists():
             raise JacodeError(f"{chosen}: no such reference answer file")
     else:
@@ -115,16 +125,21 @@ def generate_answers(engine: Engine, questions: list[dict], out: Path, cfg: JMTC
             by_temp = defaultdict(list)
             for q in questions:
                 if (q["question_id"], turn) not in have:
-                    by_temp[TEMPERATURE.get(q["category"], 0.7)].append(q)
+                    by_temp[temperature(q, cfg.settings)].append(q)
             for temp, qs in sorted(by_temp.items()):
-                params = SamplingParams(temperature=temp, top_p=1.0 if temp == 0 else 0.95,
-                                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
+                params = SamplingParams(temperature=temp, top_p=1.0 if temp == 0 else cfg.settings.top_p,
+                                        max_new_tokens=cfg.settings.max_new_tokens, seed=cfg.settings.seed)
                 results = engine.generate([Request(messages=_conversation(q, turn, have)) for q in qs], params)
                 for q, cs in zip(qs, results):
                     have[(q["question_id"], turn)] = cs[0].text
                     sink.write({"question_id": q["question_id"], "turn": turn, "answer": cs[0].text,
                                 "finish_reason": cs[0].finish_reason})
     return have
+
+
+def temperature(q: dict, settings: GenSettings) -> float:
+    """FastChat's temperature for the question's category, unless the settings fix one for all."""
+    return TEMPERATURE.get(q["category"], 0.7) if settings.temperature is None else settings.temperature
 
 
 def _conversation(q: dict, turn: int, answers: dict) -> list[dict]:
@@ -154,7 +169,8 @@ def judge_requests(questions, refs, prompts, answers, repeat: int) -> list[Judge
 def run_jmt(engine: Engine, judge: Engine, out: str | Path, cfg: JMTConfig) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    questions, refs, prompts, notes = load(cfg)
+    questions, refs, prompts, notes = load(cfg.data, cfg.questions, cfg.reference)
+    questions = questions[:cfg.limit] if cfg.limit else questions
     answers = generate_answers(engine, questions, out, cfg)
     path = out / "judgments.jsonl"
     done = {r["key"]: r for r in appended_records(path)}
@@ -168,7 +184,8 @@ def run_jmt(engine: Engine, judge: Engine, out: str | Path, cfg: JMTConfig) -> d
                 done[key] = row
                 sink.write(row)
 
-            params = SamplingParams(temperature=cfg.judge_temperature, max_new_tokens=2048, seed=cfg.seed + rep)
+            params = SamplingParams(temperature=cfg.judge_settings.temperature,
+                                    max_new_tokens=cfg.judge_settings.max_new_tokens, seed=cfg.settings.seed + rep)
             judge_all(judge, pending, rating_parser(1, 10), cfg.judge_retries, params, on_result=record)
     report = summarize(questions, done, cfg)
     report["notes"] = notes
@@ -197,9 +214,12 @@ def summarize(questions: list[dict], judgments: dict, cfg: JMTConfig) -> dict:
         table[cat] = row
     item_means = [statistics.fmean(v) for v in per_item.values()]
     expected = len(questions) * 2 * cfg.judge_repeats
-    return {"benchmark": "jmt-bench", "overall": mean_ci(item_means),
-            "turn1": mean_ci([statistics.fmean(v) for (_, t), v in per_item.items() if t == 1]),
-            "turn2": mean_ci([statistics.fmean(v) for (_, t), v in per_item.items() if t == 2]),
+    overall = mean_ci(item_means)
+    turn1 = mean_ci([statistics.fmean(v) for (_, t), v in per_item.items() if t == 1])
+    turn2 = mean_ci([statistics.fmean(v) for (_, t), v in per_item.items() if t == 2])
+    return {"benchmark": "jmt-bench", "overall": overall, "turn1": turn1, "turn2": turn2,
+            "scores": {"rating_1_10": overall["mean"], "turn1": turn1["mean"], "turn2": turn2["mean"]},
+            "items": len(questions),
             "categories": table, "judgments": len(judgments), "expected_judgments": expected,
             "failed_judgments": len(failures), "failed_keys": sorted(failures)[:50],
             "judge_repeats": cfg.judge_repeats}

@@ -13,21 +13,25 @@ import json
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jacode.engines import Engine, Request, SamplingParams
 from jacode.errors import JacodeError
 from jacode.evals.ja.metrics import METRICS, bleu
 from jacode.io import JsonlAppender, appended_records, atomic_write_text, read_jsonl
 
+if TYPE_CHECKING:
+    from jacode.evals.registry import GenSettings
+
 TASKS = {
     "niilc": {"input": ("question", "input"), "ref": ("answers", "answer", "output"),
-              "metrics": ("exact_match", "char_f1", "fuzzy_ratio"), "max_new_tokens": 64,
+              "metrics": ("exact_match", "char_f1", "fuzzy_ratio"),
               "prompt": "質問に対する答えを、説明を付けずに短く出力してください。\n\n質問：{input}\n答え："},
     "xlsum": {"input": ("text", "input"), "ref": ("summary", "target", "output"),
-              "metrics": ("rouge1", "rouge2", "rougeL"), "max_new_tokens": 256,
+              "metrics": ("rouge1", "rouge2", "rougeL"),
               "prompt": "次の記事を1〜3文で要約してください。\n\n記事：{input}\n要約："},
     "wmt-en-ja": {"input": ("source", "en", "input"), "ref": ("target", "ja", "reference", "output"),
-                  "metrics": ("bleu",), "max_new_tokens": 256,
+                  "metrics": ("bleu",),
                   "prompt": ("次の英語の文章を自然な日本語に翻訳してください。翻訳文だけを出力してください。\n\n"
                              "英語：{input}\n日本語：")},
 }
@@ -37,8 +41,8 @@ TASKS = {
 class MetricTaskConfig:
     task: str
     data: str
+    settings: GenSettings  # generation settings: the registry's row for the task, resolved
     limit: int | None = None
-    seed: int = 0
 
 
 def _field(record: dict, names: tuple[str, ...], path: str, n: int):
@@ -48,26 +52,26 @@ def _field(record: dict, names: tuple[str, ...], path: str, n: int):
     raise JacodeError(f"{path}:{n}: none of the fields {list(names)} is present")
 
 
-def load_items(cfg: MetricTaskConfig) -> list[dict]:
-    if cfg.task not in TASKS:
-        raise JacodeError(f"unknown task {cfg.task!r}; known: {', '.join(TASKS)}")
-    spec = TASKS[cfg.task]
+def load_items(task: str, data: str, limit: int | None = None) -> list[dict]:
+    if task not in TASKS:
+        raise JacodeError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+    spec = TASKS[task]
     items = []
-    for n, r in enumerate(read_jsonl(cfg.data), 1):
-        ref = _field(r, spec["ref"], cfg.data, n)
-        items.append({"id": r.get("id", n - 1), "input": _field(r, spec["input"], cfg.data, n),
+    for n, r in enumerate(read_jsonl(data), 1):
+        ref = _field(r, spec["ref"], data, n)
+        items.append({"id": r.get("id", n - 1), "input": _field(r, spec["input"], data, n),
                       "refs": ref if isinstance(ref, list) else [ref]})
-        if cfg.limit and len(items) >= cfg.limit:
+        if limit and len(items) >= limit:
             break
     if not items:
-        raise JacodeError(f"{cfg.data}: no records")
+        raise JacodeError(f"{data}: no records")
     return items
 
 
 def run_metric_task(engine: Engine, out: str | Path, cfg: MetricTaskConfig) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    spec, items = TASKS.get(cfg.task), load_items(cfg)
+    spec, items, s = TASKS.get(cfg.task), load_items(cfg.task, cfg.data, cfg.limit), cfg.settings
     path = out / "predictions.jsonl"
     preds = {r["id"]: r["prediction"] for r in appended_records(path)}
     pending = [it for it in items if it["id"] not in preds]
@@ -75,7 +79,8 @@ def run_metric_task(engine: Engine, out: str | Path, cfg: MetricTaskConfig) -> d
         results = engine.generate(
             [Request(messages=[{"role": "user", "content": spec["prompt"].format(input=it["input"])}])
              for it in pending],
-            SamplingParams(temperature=0.0, max_new_tokens=spec["max_new_tokens"], seed=cfg.seed))
+            SamplingParams(temperature=s.temperature, top_p=s.top_p if s.temperature else 1.0,
+                           max_new_tokens=s.max_new_tokens, seed=s.seed))
         with JsonlAppender(path) as sink:
             for it, cs in zip(pending, results):
                 preds[it["id"]] = cs[0].text.strip().split("\n")[0] if cfg.task != "xlsum" else cs[0].text.strip()
@@ -88,5 +93,6 @@ def run_metric_task(engine: Engine, out: str | Path, cfg: MetricTaskConfig) -> d
             report["bleu_signature"] = signature
         else:
             report["metrics"][m] = statistics.fmean(METRICS[m](preds[it["id"]], it["refs"]) for it in items)
+    report["scores"] = dict(report["metrics"])  # every metric is a score; run_benchmark puts the primary first
     atomic_write_text(out / "scores.json", json.dumps(report, ensure_ascii=False, indent=2))
     return report

@@ -14,11 +14,15 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jacode.engines import Engine, Request, SamplingParams
 from jacode.errors import JacodeError
 from jacode.evals.ja.judge import JudgeRequest, judge_all, mean_ci, rating_parser
 from jacode.io import JsonlAppender, appended_records, atomic_write_text
+
+if TYPE_CHECKING:
+    from jacode.evals.registry import GenSettings
 
 RUBRIC_PROMPT = """あなたは採点者です。
 
@@ -50,13 +54,13 @@ SHIPPED = "jacode-tasks-ja"
 
 @dataclass
 class RubricConfig:
+    settings: GenSettings  # the answers' generation settings: the registry's elyza-tasks row, resolved
+    judge_settings: GenSettings  # the judge's (temperature, max_new_tokens)
     data: str | None = None  # file, directory, or hub dataset id; None → jacode's shipped tasks
     split: str = "test"
     judge_repeats: int = 1
-    judge_temperature: float = 0.0
     judge_retries: int = 2
-    max_new_tokens: int = 1024
-    seed: int = 0
+    limit: int | None = None  # first N tasks (smoke runs)
 
 
 def load_tasks(data: str | None, split: str = "test") -> tuple[list[dict], str]:
@@ -81,16 +85,19 @@ def load_tasks(data: str | None, split: str = "test") -> tuple[list[dict], str]:
     return rows, str(data)
 
 
-def run_rubric(engine: Engine, judge: Engine, out: str | Path, cfg: RubricConfig = RubricConfig()) -> dict:
+def run_rubric(engine: Engine, judge: Engine, out: str | Path, cfg: RubricConfig) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tasks, source = load_tasks(cfg.data, cfg.split)
+    tasks = tasks[:cfg.limit] if cfg.limit else tasks
+    s = cfg.settings
     ans_path = out / "answers.jsonl"
     answers = {r["id"]: r["answer"] for r in appended_records(ans_path)}
     pending = [t for t in tasks if t["id"] not in answers]
     if pending:
         results = engine.generate([Request(messages=[{"role": "user", "content": t["input"]}]) for t in pending],
-                                  SamplingParams(temperature=0.0, max_new_tokens=cfg.max_new_tokens, seed=cfg.seed))
+                                  SamplingParams(temperature=s.temperature, top_p=s.top_p if s.temperature else 1.0,
+                                                 max_new_tokens=s.max_new_tokens, seed=s.seed))
         with JsonlAppender(ans_path) as sink:
             for t, cs in zip(pending, results):
                 answers[t["id"]] = cs[0].text
@@ -109,7 +116,8 @@ def run_rubric(engine: Engine, judge: Engine, out: str | Path, cfg: RubricConfig
                 sink.write(row)
 
             judge_all(judge, reqs, rating_parser(1, 5), cfg.judge_retries,
-                      SamplingParams(temperature=cfg.judge_temperature, max_new_tokens=1024, seed=cfg.seed + rep),
+                      SamplingParams(temperature=cfg.judge_settings.temperature,
+                                     max_new_tokens=cfg.judge_settings.max_new_tokens, seed=s.seed + rep),
                       on_result=record)
     per_task: dict[str, list[float]] = {}
     failures = 0
@@ -119,7 +127,9 @@ def run_rubric(engine: Engine, judge: Engine, out: str | Path, cfg: RubricConfig
         else:
             per_task.setdefault(j["id"], []).append(j["rating"])
     means = [sum(v) / len(v) for v in per_task.values()]
-    report = {"benchmark": "elyza-tasks", "source": source, "tasks": len(tasks), "score": mean_ci(means),
+    score = mean_ci(means)
+    report = {"benchmark": "elyza-tasks", "source": source, "tasks": len(tasks), "items": len(tasks), "score": score,
+              "scores": {"rating_1_5": score["mean"]},
               "judgments": len(done), "failed_judgments": failures, "judge_repeats": cfg.judge_repeats,
               "distribution": {str(k): sum(1 for m in means if round(m) == k) for k in range(1, 6)}}
     atomic_write_text(out / "scores.json", json.dumps(report, ensure_ascii=False, indent=2))
