@@ -232,3 +232,70 @@ def test_readme_documents_every_stage_kind_from_the_table():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     generated = describe_kinds(markdown=True)
     assert generated in readme, "README.md is out of date: paste the output of `jacode stages --markdown`"
+
+
+JMT = """name: jmt
+run_dir: {run}
+stages:
+  - name: eval
+    kind: eval
+    config:
+      models: {{served: {{endpoint: "{endpoint}", model_name: m}}}}
+      benchmarks: [jmt-bench]
+      data: {{jmt-bench: "{data}"}}
+      judge: {{endpoint: "{judge}", model_name: j}}
+"""
+
+
+def test_recipe_eval_stage_runs_jmt_bench_with_a_judge_and_fails_on_unreachable_servers(bench_data, tmp_path):
+    """A recipe's eval stage grades JMT-Bench with a judge engine, with the registry's settings (the same as
+    `eval run`); an unreachable model server or judge fails the stage, named, before any answer is asked for."""
+    from jacode.evals.registry import get_benchmark
+    from tests.servers import ScriptedServer, free_port
+    from tests.test_ja_eval import _jmt_cli_dir, answer_responder
+
+    data, chosen = _jmt_cli_dir(bench_data, tmp_path)
+    answers = ScriptedServer(responder=answer_responder)
+    judge = ScriptedServer(responder=lambda path, body: "理由。評価：[[7]]")
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    recipes = {}
+    for name, endpoint, judge_url in (("ok", answers.url, judge.url), ("no-model", dead, judge.url),
+                                      ("no-judge", answers.url, dead)):
+        recipes[name] = tmp_path / f"{name}.yaml"
+        recipes[name].write_text(JMT.format(run=tmp_path / name, endpoint=endpoint, data=data, judge=judge_url))
+    try:
+        run_recipe(load_recipe(recipes["ok"]), echo=lambda s: None)
+        asked = len(answers.requests)
+        failures = {}
+        for name in ("no-model", "no-judge"):
+            with pytest.raises(JacodeError) as e:
+                run_recipe(load_recipe(recipes[name]), echo=lambda s: None)
+            failures[name] = str(e.value)
+    finally:
+        answers.stop()
+        judge.stop()
+    manifest = json.loads((tmp_path / "ok" / "eval" / "manifest.json").read_text())
+    assert manifest["status"] == "done" and manifest["summary"]["metrics"] == {"served/jmt-bench/rating_1_10": 7.0}
+    bench = get_benchmark("jmt-bench")
+    assert asked == 2 * len(chosen) and {q["body"]["max_tokens"] for q in answers.requests} == {1024}
+    assert {q["body"]["max_tokens"] for q in judge.requests} == {bench.judge_settings.max_new_tokens} == {2048}
+    assert len(answers.requests) == asked  # the failing runs asked the model nothing
+    for name, what in (("no-model", "model endpoint"), ("no-judge", "judge endpoint")):
+        assert failures[name].startswith("stage 'eval' (eval) failed") and f"jmt-bench: {what}" in failures[name]
+        assert "cannot be reached" in failures[name]
+        assert json.loads((tmp_path / name / "eval" / "manifest.json").read_text())["status"] == "failed"
+
+
+def test_dry_run_checks_each_benchmarks_settings_and_judge(tmp_path):
+    """A judged benchmark without a judge, and a setting a benchmark refuses, fail at --dry-run with the line."""
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("name: r\nstages:\n  - name: code\n    kind: eval\n    config:\n      models: x\n"
+                      "      benchmarks: [humaneval]\n      settings: {temprature: 0.2}\n"
+                      "  - name: ja\n    kind: eval\n    config:\n      models: x\n      benchmarks: [elyza-tasks]\n")
+    proc = subprocess.run(JACODE + ["run", str(recipe), "--dry-run", "--no-input-check"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "2 problem(s)" in proc.stderr
+    assert f"{recipe}:8: stage 'code' (eval): settings: humaneval: unknown generation setting 'temprature'" \
+        in proc.stderr
+    assert "did you mean 'temperature'" in proc.stderr
+    assert f"{recipe}:12: stage 'ja' (eval): judge: elyza-tasks: elyza-tasks is graded by a judge" in proc.stderr

@@ -17,7 +17,8 @@ from jacode.stages import KINDS
 
 runner = CliRunner()
 MODEL = "  - name: model\n    kind: model\n    config: {size: tiny}\n"
-TOK = "  - name: tokenizer\n    kind: tokenizer\n    config: {inputs: ['${shipped}/ja_corpus.jsonl'], vocab_size: 300}\n"
+TOK = ("  - name: tokenizer\n    kind: tokenizer\n"
+       "    config: {inputs: ['${shipped}/ja_corpus.jsonl'], vocab_size: 300}\n")
 
 # (recipe text, line, what the message must say)
 BROKEN = {
@@ -29,7 +30,8 @@ BROKEN = {
                        r"unknown key 'kinds' \(did you mean 'kind'\?\)"),
     "bad stage name": ("name: x\nstages:\n  - name: 1st\n    kind: model\n", 3, r"`name` must be an identifier"),
     "duplicate stage": ("name: x\nstages:\n" + MODEL + MODEL, 6, r"stage name 'model' is used twice"),
-    "reserved stage name": ("name: x\nstages:\n  - name: run\n    kind: model\n", 3, r"'run' is used twice or reserved"),
+    "reserved stage name": ("name: x\nstages:\n  - name: run\n    kind: model\n", 3,
+                            r"'run' is used twice or reserved"),
     "kind typo": ("name: x\nstages:\n  - name: p\n    kind: pretrian\n", 4,
                   r"unknown kind 'pretrian' \(did you mean 'pretrain'\?\)"),
     "config not a mapping": ("name: x\nstages:\n  - name: m\n    kind: model\n    config: [1, 2]\n", 5,
@@ -46,10 +48,11 @@ BROKEN = {
                   r"report_to: 'tensorbord': Input should be 'none', 'tensorboard' or 'wandb'"),
     "model size": ("name: x\nstages:\n  - name: m\n    kind: model\n    config: {size: huge}\n", 5,
                    r"size: 'huge'"),
-    "required key": ("name: x\nstages:\n" + MODEL + "  - name: p\n    kind: pretrain\n    config: {model: '${model}'}\n",
-                     8, r"data: required key missing"),
-    "reference typo": ("name: x\nstages:\n" + TOK + "  - name: m\n    kind: model\n    config: {tokenizer: '${tokenzier}'}"
-                       "\n", 8, r"refers to \$\{tokenzier\}, which is no stage \(did you mean 'tokenizer'\?\)"),
+    "required key": ("name: x\nstages:\n" + MODEL + "  - name: p\n    kind: pretrain\n"
+                     "    config: {model: '${model}'}\n", 8, r"data: required key missing"),
+    "reference typo": ("name: x\nstages:\n" + TOK + "  - name: m\n    kind: model\n"
+                       "    config: {tokenizer: '${tokenzier}'}\n", 8,
+                       r"refers to \$\{tokenzier\}, which is no stage \(did you mean 'tokenizer'\?\)"),
     "later stage": ("name: x\nstages:\n  - name: m\n    kind: model\n    config: {tokenizer: '${tok}'}\n"
                     + TOK.replace("name: tokenizer", "name: tok"), 5,
                     r"refers to \$\{tok\}, a later stage"),

@@ -135,6 +135,9 @@ def describe(cls: type) -> list[FieldDoc]:
 
 
 def _type_name(tp: Any) -> str:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        names = [_type_name(_strip(a)) for a in typing.get_args(tp) if a is not type(None)]
+        return " | ".join(dict.fromkeys(names))
     if typing.get_origin(tp) is Literal:
         return " | ".join(str(a) for a in typing.get_args(tp))
     if typing.get_origin(tp) in (list, tuple):

@@ -216,11 +216,21 @@ def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
 
 
 @dataclass
+class ServedModel:
+    """A model behind an OpenAI-compatible server (vLLM, SGLang, llama.cpp, a hosted API)."""
+
+    __pydantic_config__ = STRICT
+    endpoint: Annotated[str, "the server's base URL (…/v1)"]
+    model_name: Annotated[str, "the served model's name"]
+
+
+@dataclass
 class EvalStageConfig:
     """Every model on every benchmark, with each benchmark's own generation settings (jacode.evals.registry)."""
 
     __pydantic_config__ = STRICT
-    models: Annotated[dict[str, str] | str, "label → model directory (or one model)"]
+    models: Annotated[dict[str, str | ServedModel] | str, "label → model directory, or {endpoint, model_name} "
+                                                         "for a served model (or one model directory)"]
     benchmarks: Annotated[list[str], "benchmark names (`jacode eval list`)"]
     data: Annotated[dict[str, str], "benchmark → local data (file or directory)"] = field(default_factory=dict)
     limit: Annotated[int | None, "first N tasks of each benchmark (smoke runs)"] = None
@@ -232,6 +242,16 @@ class EvalStageConfig:
     workers: Annotated[int, "parallel sandboxed executions"] = 2
     allow_partial: Annotated[bool, "a benchmark that fails does not fail the stage (it is reported)"] = False
 
+    def check(self) -> list[tuple[str, str]]:
+        """What each benchmark can check without a model or its data's contents: settings, judge, data given."""
+        from jacode.evals.registry import BENCHMARKS
+        from jacode.evals.run import preflight_problems
+
+        # Unknown names are reported by the recipe (with their line); the settings apply to every benchmark.
+        return [(key, problem) for name in self.benchmarks if name in BENCHMARKS
+                for key, problem in preflight_problems(BENCHMARKS[name], settings=self.settings or None,
+                                                       judge=self.judge, data=self.data.get(name))]
+
 
 def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
     """Every model × benchmark; a failure is a failure (the stage fails unless allow_partial), never a skip."""
@@ -242,7 +262,9 @@ def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
     for label, model in models.items():
         for bench in cfg.benchmarks:
             try:
-                r = run_benchmark(bench, out / label / bench, model=model, data=cfg.data.get(bench), limit=cfg.limit,
+                where = {"endpoint": model.endpoint, "model_name": model.model_name} \
+                    if isinstance(model, ServedModel) else {"model": model}
+                r = run_benchmark(bench, out / label / bench, **where, data=cfg.data.get(bench), limit=cfg.limit,
                                   judge=cfg.judge, settings=cfg.settings or None, workers=cfg.workers)
             except JacodeError as e:
                 failures.append(f"{label} on {bench}: {str(e).splitlines()[0]}")
@@ -342,4 +364,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the imported module's main, not this __main__ copy: config classes are imported as jacode.stages.X,
+    # and isinstance checks against __main__.X would fail.
+    import jacode.stages
+
+    jacode.stages.main()

@@ -69,13 +69,31 @@ def preflight(name: str, *, settings: Mapping[str, Any] | None = None, judge: Ma
     """Every check that needs neither a model nor the data's contents (for `--dry-run`, `watch` before its first
     checkpoint, and the start of every run): the name, settings, options, the judge, required data given."""
     bench = get_benchmark(name)
-    with named(name):
-        bench.settings.resolve(settings, bench)
-        bench.resolve_options(options)
-        resolve_judge(bench, judge)
+    for _, problem in preflight_problems(bench, settings=settings, judge=judge, options=options, data=data)[:1]:
+        raise JacodeError(problem)
+    return bench
+
+
+def preflight_problems(bench: Benchmark, *, settings: Mapping[str, Any] | None = None,
+                       judge: Mapping[str, Any] | None = None, options: Mapping[str, Any] | None = None,
+                       data: str | None = None) -> list[tuple[str, str]]:
+    """preflight's problems, each with what it is about ("settings", "options", "judge", "data"): a recipe points
+    at that key's line."""
+
+    def required_data():
         if bench.data_required and not data:
             raise JacodeError(f"needs data: {bench.data_hint}")
-    return bench
+
+    out = []
+    for key, check in (("settings", lambda: bench.settings.resolve(settings, bench)),
+                       ("options", lambda: bench.resolve_options(options)),
+                       ("judge", lambda: resolve_judge(bench, judge)), ("data", required_data)):
+        try:
+            with named(bench.name):
+                check()
+        except JacodeError as e:
+            out.append((key, str(e)))
+    return out
 
 
 def resolve_judge(bench: Benchmark, judge: Mapping[str, Any] | None) -> dict[str, Any] | None:
