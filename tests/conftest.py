@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def benchmark_data_dir() -> Path:
-    return Path(os.environ.get("JACODE_BENCHMARK_DATA", REPO.parent / "shared" / "benchmarks"))
+from tests.support import benchmark_data_dir
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ import pytest
 
 from jacode.errors import JacodeError
 from jacode.recipe import load_recipe, plan, run_recipe
+from tests.support import REPO
 
 JACODE = [sys.executable, "-m", "jacode"]
 
@@ -175,13 +176,13 @@ def test_watch_evaluates_new_checkpoints_once_and_draws_curves(tiny_model, tmp_p
 
 
 def test_report_renders_in_headless_chromium(tmp_path):
-    from tests.test_arena import _driver
+    from tests.support import chromium_driver
 
     run_recipe(load_recipe(_small(tmp_path)), echo=lambda s: None)
     report = tmp_path / "run" / "report" / "report.html"
     html = report.read_text()
     assert "data:image/png;base64," in html and "<script" not in html  # self-contained, no scripts
-    driver = _driver()
+    driver = chromium_driver()
     try:
         driver.get(report.as_uri())
         tables = driver.execute_script(
@@ -229,7 +230,7 @@ def test_readme_documents_every_stage_kind_from_the_table():
     """README's list of what each stage kind accepts is generated (`jacode stages --markdown`), not written."""
     from jacode.stages_doc import describe_kinds
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     generated = describe_kinds(markdown=True)
     assert generated in readme, "README.md is out of date: paste the output of `jacode stages --markdown`"
 
@@ -251,10 +252,10 @@ def test_recipe_eval_stage_runs_jmt_bench_with_a_judge_and_fails_on_unreachable_
     """A recipe's eval stage grades JMT-Bench with a judge engine, with the registry's settings (the same as
     `eval run`); an unreachable model server or judge fails the stage, named, before any answer is asked for."""
     from jacode.evals.registry import get_benchmark
-    from tests.servers import ScriptedServer, free_port
-    from tests.test_ja_eval import _jmt_cli_dir, answer_responder
+    from tests.support.jmt import answer_responder, jmt_questions
+    from tests.support.servers import ScriptedServer, free_port
 
-    data, chosen = _jmt_cli_dir(bench_data, tmp_path)
+    data, chosen = jmt_questions(bench_data, tmp_path)
     answers = ScriptedServer(responder=answer_responder)
     judge = ScriptedServer(responder=lambda path, body: "理由。評価：[[7]]")
     dead = f"http://127.0.0.1:{free_port()}/v1"

@@ -73,7 +73,7 @@ BROKEN = {
                          "target: '${model}', vectors: [{model: '${model}', wieght: 1}]}\n", 8,
                          r"vectors.0.wieght: unknown key \(did you mean 'weight'\?\)"),
     "synth method": ("name: x\nstages:\n" + MODEL + "  - name: s\n    kind: synth\n    config: {method: evol, "
-                     "model: '${model}'}\n", 8, r"method: 'evol': magpie or persona"),
+                     "model: '${model}'}\n", 8, r"method: 'evol': Input should be 'magpie' or 'persona'"),
     "nested data key": ("name: x\nstages:\n  - name: d\n    kind: data\n    config:\n      readers: []\n"
                         "      dedup: {minhashh: {}}\n", 7, r"dedup.minhashh"),
     "launch not a string": ("name: x\nstages:\n  - name: m\n    kind: model\n    launch: [accelerate]\n", 5,
@@ -128,3 +128,7 @@ def test_shipped_recipes_validate(tmp_path, bench_data):
         # ... and, where they are not installed, the trackers those recipes use
         assert all("no such file" in p or re.search("needs the (tensorboard|wandb) package", p) for p in problems), \
             problems
+    # A shipped recipe by name, from any directory.
+    proc = subprocess.run([sys.executable, "-m", "jacode", "run", "tanuki-8x8b-upcycle", "--dry-run",
+                           "--no-input-check"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0 and "upcycle" in proc.stdout, proc.stderr[-2000:]

@@ -128,13 +128,21 @@ def data_run(
 ):
     """Run the data pipeline; re-run the same command to resume a killed run (finished tasks are skipped)."""
     from jacode.data.pipeline import load_config, run
+    from jacode.manifest import record
+    from jacode.stages import data_summary
 
     cfg = load_config(config)
-    report = run(cfg, executor=executor, workers=workers)
-    if report is None:
+    if executor != "local":  # submitted to Slurm / Ray: `jacode data report` reads the finished run
+        run(cfg, executor=executor, workers=workers)
         typer.echo(f"submitted; when the jobs finish: jacode data report {config}")
         return
-    _echo_data_report(cfg, report)
+
+    def work() -> dict:
+        report = run(cfg, executor=executor, workers=workers)
+        _echo_data_report(cfg, report)
+        return data_summary(report)
+
+    record(Path(cfg.output), "data", cfg, work)
 
 
 @data_app.command("report")

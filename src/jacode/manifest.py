@@ -71,7 +71,7 @@ def config_dict(cfg: Any) -> Any:
         return json.loads(json.dumps(dataclasses.asdict(cfg), default=str))
     if hasattr(cfg, "model_dump"):
         return cfg.model_dump(mode="json")
-    return cfg
+    return json.loads(json.dumps(cfg, default=str))  # a command's options (paths as strings)
 
 
 # ---- content fingerprints ---------------------------------------------------------------------------------------
@@ -123,20 +123,29 @@ def content_fingerprint(path: Path) -> str:
 # ---- running a stage with its manifest --------------------------------------------------------------------------
 def run_stage(kind, cfg: Any, out: Path, *, name: str | None = None, fingerprint: str | None = None,
               upstream_runs: dict | None = None, run_dir: Path | None = None, raw_config: Any = None) -> dict:
-    """Run one stage: manifest `running`, the kind's run function, then `done`/`partial` with its summary, or
-    `failed` with the error (which is raised again: the caller exits non-zero)."""
+    """Run one stage of a kind (jacode.stages.KINDS) with its manifest (see `record`)."""
+    return record(out, kind.name, cfg, lambda: kind.run(cfg, out), output=kind.output, name=name,
+                  fingerprint=fingerprint, upstream_runs=upstream_runs, run_dir=run_dir, raw_config=raw_config)
+
+
+def record(out: Path, kind: str, cfg: Any, work, *, output: str = "", name: str | None = None,
+           fingerprint: str | None = None, upstream_runs: dict | None = None, run_dir: Path | None = None,
+           raw_config: Any = None) -> dict:
+    """Do a stage's work with its manifest: `running`, then `done`/`partial` with the summary `work()` returns, or
+    `failed` with the error (raised again: the caller exits non-zero). Every stage command writes one, in a recipe
+    or alone, so the report and the runner read one format."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     manifest = {
-        "stage": name or out.name, "kind": kind.name, "config": relative(config_dict(cfg), run_dir),
+        "stage": name or out.name, "kind": kind, "config": relative(config_dict(cfg), run_dir),
         "raw_config": raw_config, "fingerprint": fingerprint, "upstream_runs": upstream_runs or {},
-        "output": kind.output, "versions": versions(), "status": "running", "started": time.time(),
+        "output": output, "versions": versions(), "status": "running", "started": time.time(),
         "run_id": uuid.uuid4().hex,
     }
     write(out, manifest)
     started = time.time()
     try:
-        summary = kind.run(cfg, out) or {}
+        summary = work() or {}
     except BaseException as e:
         manifest.update(status="failed", finished=time.time(), seconds=round(time.time() - started, 2),
                         error=f"{type(e).__name__}: {e}" if not isinstance(e, JacodeError) else str(e),

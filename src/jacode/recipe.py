@@ -132,6 +132,9 @@ def load_recipe(path: str | Path | None = None, *, check_inputs: bool = True, ru
                 ) -> Recipe:
     """Parse and validate a recipe; JacodeError listing every problem as file:line: message."""
     path = Path(path) if path else recipes_dir() / "tiny.yaml"
+    shipped = recipes_dir() / (path.name if path.suffix == ".yaml" else f"{path.name}.yaml")
+    if not path.exists() and shipped.exists():  # a shipped recipe by name: `jacode run future-code-ja-8b`
+        path = shipped
     try:
         raw = path.read_text("utf-8")
         node = yaml.compose(raw)

@@ -44,9 +44,10 @@ def _png(fig) -> str:
 
 
 def manifests(run_dir: Path) -> list[dict]:
-    """The stages' manifests, in the order they started."""
-    out = [m for m in (mf.read(d) for d in run_dir.iterdir() if d.is_dir()) if m.get("kind")] \
-        if run_dir.is_dir() else []
+    """The stages' manifests, in the order they started: a run's stage directories, or one stage run alone
+    (`jacode eval run --out DIR`, then `jacode report DIR`)."""
+    dirs = [run_dir, *(d for d in run_dir.iterdir() if d.is_dir())] if run_dir.is_dir() else []
+    out = [m for m in map(mf.read, dirs) if m.get("kind")]
     return sorted(out, key=lambda m: m.get("started", 0))
 
 
@@ -62,7 +63,7 @@ def build_report(run_dir: str | Path, out: str | Path, title: str | None = None,
         raise JacodeError(f"{run_dir}: no such run directory")
     found = manifests(run_dir)
     watched = sorted(run_dir.glob("**/watch_metrics.jsonl"))
-    if not found and not watched:
+    if not any(m["kind"] != "report" for m in found) and not watched:  # a report of nothing but reports
         raise JacodeError(f"{run_dir}: nothing to report (no STAGE/manifest.json, no watch metrics): not a jacode "
                           "run, or nothing ran yet")
     header = ["stage", "kind", "status", "seconds", "result"]

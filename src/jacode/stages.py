@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from jacode.config import STRICT
 from jacode.errors import JacodeError
@@ -53,9 +53,20 @@ def run_data(cfg, out: Path) -> dict:
 
     values = cfg.model_dump()
     workers = values.pop("workers")
-    result = run(DataConfig.model_validate({**values, "output": str(out)}), executor="local", workers=workers)
+    return data_summary(run(DataConfig.model_validate({**values, "output": str(out)}), executor="local",
+                            workers=workers))
+
+
+def data_summary(result: dict) -> dict:
+    """A data run's summary (`jacode data run` alone too); nothing kept is a failure: every later stage would fail
+    on it, later and less clearly."""
     langs = result["languages"]
-    return {"text": f"{sum(v.get('files', 0) for v in langs.values())} documents kept",
+    kept = sum(v.get("files", 0) for v in langs.values())
+    if not kept:
+        reasons = "; ".join(f"{s['step']}: {s.get('kept', 0)} of {s.get('total', 0)} kept"
+                            for s in result["steps"] if "kept" in s)
+        raise JacodeError(f"no documents kept ({reasons or 'the readers found nothing'})")
+    return {"text": f"{kept} documents kept",
             "metrics": {"tokens_est": sum(v.get("tokens_est", 0) for v in langs.values())},
             "tables": [{"title": "kept data by kind and language", "columns": ["kind:language", "documents",
                                                                                "bytes", "tokens (estimated)"],
@@ -157,7 +168,7 @@ class SynthStageConfig:
     """Synthetic instruction data from a model (Magpie or persona-driven), optionally scored into SFT/DPO sets."""
 
     __pydantic_config__ = STRICT
-    method: Annotated[str, "magpie or persona"]
+    method: Annotated[Literal["magpie", "persona"], "how instructions are made"]
     model: Annotated[str, "the generating model (HF directory)"]
     n: Annotated[int | None, "instructions to generate"] = 8
     responses: Annotated[int, "responses per instruction"] = 2
@@ -170,9 +181,6 @@ class SynthStageConfig:
     seed: Annotated[int, "random seed"] = 0
     keep_truncated: Annotated[bool, "keep texts that hit max_new_tokens (smoke runs only)"] = False
 
-    def check(self) -> list[tuple[str, str]]:
-        return [] if self.method in ("magpie", "persona") else [("method", f"{self.method!r}: magpie or persona")]
-
 
 def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
     from dataclasses import replace
@@ -181,6 +189,7 @@ def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
 
     from jacode.engines import make_engine
     from jacode.synth.generate import GenerateConfig
+    from jacode.synth.generate import summary as synth_summary
 
     engine = make_engine("transformers", model=cfg.model)
     gc = GenerateConfig(n_responses=cfg.responses, seed=cfg.seed, japanese=cfg.japanese_filter,
@@ -197,20 +206,14 @@ def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
 
         candidates = persona(engine, out, load_list(None, "personas.yaml"), load_list(None, "task_templates.yaml"),
                              cfg.n, gc)
-    scored = None
-    if (cfg.judge_model or cfg.reward_model) and any(True for _ in open(candidates, encoding="utf-8")):
+    summary = synth_summary(out, cfg.method)  # fails here, before a judge is loaded, when nothing was kept
+    if cfg.judge_model or cfg.reward_model:
         from jacode.synth.scoring import JudgeScorer, RewardScorer, ScoreConfig, score_candidates
 
         sc = ScoreConfig(min_margin=cfg.min_margin)
         scorer = (RewardScorer(cfg.reward_model) if cfg.reward_model
                   else JudgeScorer(make_engine("transformers", model=cfg.judge_model), sc))
         scored = score_candidates(candidates, scorer, out / "scored", sc)
-    stats = json.loads((out / "stats.json").read_text())
-    ins, res = stats.get("instructions", {}), stats.get("responses", {})
-    summary = {"text": f"{cfg.method}: instructions kept {ins.get('kept')}/{ins.get('total')}, responses kept "
-                       f"{res.get('kept')}/{res.get('total')}, candidates {stats.get('candidates')}",
-               "metrics": {"candidates": stats.get("candidates")}}
-    if scored:
         summary["text"] += f"; scored: {json.dumps(scored, ensure_ascii=False)[:200]}"
     return summary
 
@@ -255,7 +258,7 @@ class EvalStageConfig:
 
 def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
     """Every model × benchmark; a failure is a failure (the stage fails unless allow_partial), never a skip."""
-    from jacode.evals.run import run_benchmark
+    from jacode.evals.run import run_benchmark, score_row
 
     models = cfg.models if isinstance(cfg.models, dict) else {"model": cfg.models}
     rows, failures = [], []
@@ -271,10 +274,9 @@ def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
                 print(f"FAILED {failures[-1]}", flush=True)
                 rows.append([label, bench, None, None, None, "failed"])
                 continue
-            scores = r.get("scores", {})
-            primary, value = next(iter(scores.items()), (None, None))
-            rows.append([label, bench, primary, value, f"{r.get('n_tasks')} of {r.get('n_total')}", "done"])
-            print(json.dumps({"model": label, "benchmark": bench, "scores": scores}, ensure_ascii=False), flush=True)
+            rows.append([label, bench, *score_row(r), "done"])
+            print(json.dumps({"model": label, "benchmark": bench, "scores": r.get("scores")}, ensure_ascii=False),
+                  flush=True)
     done = len(rows) - len(failures)
     summary = {"text": f"{done} of {len(rows)} (model, benchmark) runs done"
                        + (f", {len(failures)} failed: " + "; ".join(failures) if failures else ""),

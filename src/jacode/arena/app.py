@@ -28,7 +28,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 
 from jacode.arena.store import VOTES, Store
-from jacode.engines import Engine, SamplingParams, make_engine
+from jacode.engines import Engine, SamplingParams, engine_kind, make_engine
 from jacode.errors import JacodeError
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -48,7 +48,7 @@ class ArenaModel:
     def get_engine(self) -> Engine:
         with self.init_lock:
             if self.engine is None:
-                kind = self.spec.get("engine") or ("openai" if self.spec.get("endpoint") else "transformers")
+                kind = engine_kind(self.spec.get("engine"), self.spec.get("endpoint"))
                 opts = {k: v for k, v in self.spec.items() if k not in ("name", "engine", "model", "endpoint",
                                                                          "model_name", "params")}
                 self.engine = make_engine(kind, model=self.spec.get("model"), endpoint=self.spec.get("endpoint"),

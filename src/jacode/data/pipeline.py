@@ -270,7 +270,14 @@ def run(cfg: DataConfig, executor: str = "local", workers: int = 1) -> dict | No
     executors = make_executors(cfg, executor, workers)
     # Running the last executor runs its `depends` chain first; for Slurm this submits every stage as a job
     # array that waits for the previous one, and the report is written later with `jacode data report`.
-    executors[-1][1].run()
+    try:
+        executors[-1][1].run()
+    except RuntimeError as e:  # datatrove's reader of a step whose input folder is empty: nothing got that far
+        if not str(e).startswith("No files found on"):
+            raise
+        step = Path(str(e).removeprefix("No files found on").strip().rstrip("!")).name
+        raise JacodeError(f"no documents kept: nothing reached the {step!r} step (inputs empty, or every document "
+                          f"dropped; see {Path(cfg.output) / 'excluded'})") from None
     if executor != "local":
         return None
     return write_report(cfg)

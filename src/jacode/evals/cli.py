@@ -238,13 +238,23 @@ def eval_score(
 
 
 def _run(benchmark: str, out: Path, o: SimpleNamespace, ks: list[int] = (1,)) -> None:
-    from jacode.evals.run import describe, run_benchmark
+    """One benchmark, with the eval stage's manifest in OUT (as in a recipe): the report reads it."""
+    from jacode.evals.run import describe, run_benchmark, score_row
+    from jacode.manifest import record
 
-    summary = run_benchmark(
-        benchmark, out, model=o.model, endpoint=o.endpoint, model_name=o.model_name, engine=o.engine, data=o.data,
-        limit=o.limit, judge=judge_of(o), settings=settings_of(o), options=options_of(o), ks=tuple(ks),
-        batch_size=o.batch_size, concurrency=o.concurrency, **execution_of(o))
-    typer.echo(describe(summary))
+    def work() -> dict:
+        summary = run_benchmark(
+            benchmark, out, model=o.model, endpoint=o.endpoint, model_name=o.model_name, engine=o.engine,
+            data=o.data, limit=o.limit, judge=judge_of(o), settings=settings_of(o), options=options_of(o),
+            ks=tuple(ks), batch_size=o.batch_size, concurrency=o.concurrency, **execution_of(o))
+        typer.echo(describe(summary))
+        primary, value, tasks = row = score_row(summary)
+        return {"text": f"{benchmark}: {primary} {value} ({tasks} tasks)",
+                "metrics": {f"{benchmark}/{k}": v for k, v in summary["scores"].items() if v is not None},
+                "tables": [{"title": "evaluation", "columns": ["benchmark", "score", "value", "tasks"],
+                            "rows": [[benchmark, *row]]}]}
+
+    record(out, "eval", {"benchmark": benchmark, "ks": list(ks), **vars(o)}, work)
 
 
 @app.command("run")

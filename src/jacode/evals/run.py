@@ -208,6 +208,12 @@ def _run_answers(bench: Benchmark, out: Path, s: GenSettings, opts: dict, engine
     return result
 
 
+def score_row(summary: dict[str, Any]) -> list:
+    """[primary score, value, "n of N" tasks]: one row of a report's evaluation table."""
+    primary, value = next(iter(summary.get("scores", {}).items()), (None, None))
+    return [primary, value, f"{summary.get('n_tasks')} of {summary.get('n_total')}"]
+
+
 def describe(summary: dict[str, Any]) -> str:
     """The run's scores for a terminal: the execution table, the judge's markdown, or the metrics."""
     out = Path(summary["dir"])

@@ -28,3 +28,18 @@ def check_model_dir(path: str | Path) -> Path:
     if not any(p.glob("*.safetensors")) and not any(p.glob("*.bin")):
         raise ModelDirError(f"model {path}: no weights (*.safetensors or *.bin)")
     return p
+
+
+def load_tokenizer(path: str | Path):
+    """AutoTokenizer.from_pretrained with the usual mistakes said plainly (its own errors are long and vague)."""
+    from transformers import AutoTokenizer
+
+    p = Path(path)
+    if not p.is_dir():
+        raise ModelDirError(f"tokenizer {path}: no such directory")
+    try:
+        return AutoTokenizer.from_pretrained(p)
+    except (OSError, ValueError) as e:
+        files = ", ".join(sorted(f.name for f in p.iterdir())[:8]) or "it is empty"
+        raise ModelDirError(f"tokenizer {path}: not a Hugging Face tokenizer directory ({files}): "
+                            f"{str(e).splitlines()[0]}") from None

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from jacode.config import STRICT
 from jacode.errors import JacodeError
+from jacode.models.checks import load_tokenizer
 
 # Llama-style shapes. tiny/mini are for tests and the demo; 8b is Llama-3.1-8B's shape.
 PRESETS: dict[str, dict] = {
@@ -78,10 +79,10 @@ def init_model(out: str | Path, size: str = "tiny", *, seed: int = 0, vocab_size
     if size not in PRESETS:
         raise JacodeError(f"unknown model size {size!r}; known: {', '.join(PRESETS)}")
     import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaConfig, LlamaForCausalLM
 
     out = Path(out)
-    tok = AutoTokenizer.from_pretrained(tokenizer) if tokenizer else train_bytelevel_tokenizer(
+    tok = load_tokenizer(tokenizer) if tokenizer else train_bytelevel_tokenizer(
         stdlib_corpus(), vocab_size)
     config = LlamaConfig(vocab_size=len(tok), max_position_embeddings=4096,
                          tie_word_embeddings=size in ("tiny", "mini"), bos_token_id=tok.bos_token_id,

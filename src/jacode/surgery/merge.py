@@ -24,6 +24,7 @@ import torch
 from tqdm import tqdm
 
 from jacode.errors import JacodeError
+from jacode.models.checks import check_model_dir
 from jacode.surgery.tensors import DTYPES, ModelTensors, ShardWriter, write_index
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
@@ -161,6 +162,8 @@ def merge(cfg: MergeConfig, out: str | Path) -> dict:
     if not cfg.vectors:
         raise JacodeError("give at least one model to take a task vector from")
     start = time.time()
+    for p in [cfg.target, cfg.base, *[m for m, _ in cfg.vectors]]:
+        check_model_dir(p)
     if out.resolve() in {Path(p).resolve() for p in [cfg.target, cfg.base, *[m for m, _ in cfg.vectors]]}:
         raise JacodeError(f"--out {out} is one of the input models; write the merge to a new directory")
     t, b = ModelTensors(cfg.target), ModelTensors(cfg.base)

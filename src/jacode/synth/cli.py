@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Optional
@@ -34,15 +35,20 @@ def _gen_config(responses: int, seed: int, no_japanese: bool, max_new_tokens: in
     return cfg
 
 
-def _report(path: Path) -> None:
-    import json
+def _recorded(out: Path, method: str, options: dict, make: Callable[[], Path]) -> None:
+    """Generate with the stage's manifest (OUT/manifest.json, as in a recipe); nothing kept fails the command."""
+    from jacode.manifest import record
+    from jacode.synth.generate import summary
 
-    stats = json.loads((path.parent / "stats.json").read_text())
-    for step in ("instructions", "responses"):
-        s = stats.get(step)
-        if s:
-            typer.echo(f"  {step:<12} {s['kept']}/{s['total']} kept; dropped: {s['dropped'] or '-'}")
-    typer.echo(f"candidates: {path} ({stats.get('candidates', 0)})  next: jacode synth score {path} ...")
+    def work() -> dict:
+        path = make()
+        s = summary(out, method)
+        for step in s["tables"][0]["rows"]:
+            typer.echo(f"  {step[0]:<12} {step[1]}/{step[2]} kept; dropped: {step[3]}")
+        typer.echo(f"candidates: {path} ({s['metrics']['candidates']})  next: jacode synth score {path} ...")
+        return s
+
+    record(out, "synth", {"method": method, **options}, work)
 
 
 @app.command("magpie")
@@ -61,6 +67,7 @@ def magpie_cmd(
     concurrency: int = Concurrency, seed: int = Seed, no_japanese: bool = NoJapanese, batch_size: int = BatchSize,
 ):
     """Magpie: instructions from the pre-query template, then M responses each; filtered and deduplicated."""
+    options = dict(locals())  # the command's options, for its manifest
     from transformers import AutoTokenizer
 
     from jacode.errors import JacodeError
@@ -69,10 +76,12 @@ def magpie_cmd(
     source = chat_template_from or model
     if not source:
         raise JacodeError("Magpie needs the model's chat template: give --model or --chat-template-from")
-    tokenizer = AutoTokenizer.from_pretrained(source)
-    eng = engine_from_options(model, endpoint, model_name, engine, concurrency)
-    _report(magpie(eng, tokenizer, out, n, system_prompts(system), _gen_config(responses, seed, no_japanese,
-                                                                                 max_new_tokens, batch_size)))
+    def make() -> Path:
+        eng = engine_from_options(model, endpoint, model_name, engine, concurrency)
+        return magpie(eng, AutoTokenizer.from_pretrained(source), out, n, system_prompts(system),
+                      _gen_config(responses, seed, no_japanese, max_new_tokens, batch_size))
+
+    _recorded(out, "magpie", options, make)
 
 
 @app.command("persona")
@@ -89,11 +98,15 @@ def persona_cmd(
     concurrency: int = Concurrency, seed: int = Seed, no_japanese: bool = NoJapanese, batch_size: int = BatchSize,
 ):
     """Persona-driven instructions (persona × task template), then M responses each."""
+    options = dict(locals())  # the command's options, for its manifest
     from jacode.synth.persona import load_list, persona
 
-    eng = engine_from_options(model, endpoint, model_name, engine, concurrency)
-    _report(persona(eng, out, load_list(personas, "personas.yaml"), load_list(templates, "task_templates.yaml"), n,
-                    _gen_config(responses, seed, no_japanese, max_new_tokens, batch_size)))
+    def make() -> Path:
+        eng = engine_from_options(model, endpoint, model_name, engine, concurrency)
+        return persona(eng, out, load_list(personas, "personas.yaml"), load_list(templates, "task_templates.yaml"),
+                       n, _gen_config(responses, seed, no_japanese, max_new_tokens, batch_size))
+
+    _recorded(out, "persona", options, make)
 
 
 @app.command("code-verified")

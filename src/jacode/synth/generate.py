@@ -21,6 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from jacode.engines import Engine, Request, SamplingParams
+from jacode.errors import JacodeError
 from jacode.io import JsonlAppender, appended_records, atomic_write_text, read_jsonl, write_jsonl
 from jacode.synth.filters import TextFilterConfig, check_text, dedup
 
@@ -113,3 +114,20 @@ def respond_and_collect(engine: Engine, instructions: list[dict], out_dir: Path,
 def _count(reasons: list[str | None]) -> dict:
     c = Counter(r or "kept" for r in reasons)
     return {"total": len(reasons), "kept": c.pop("kept", 0), "dropped": dict(sorted(c.items()))}
+
+
+def summary(out_dir: Path, method: str) -> dict:
+    """The run's summary for its manifest and the report; no candidates at all is a failure, not an empty set."""
+    stats = json.loads((out_dir / "stats.json").read_text())
+    ins, res = stats.get("instructions", {}), stats.get("responses", {})
+    kept = (f"instructions kept {ins.get('kept')}/{ins.get('total')}, responses kept "
+            f"{res.get('kept')}/{res.get('total')}")
+    if not stats.get("candidates"):
+        raise JacodeError(f"{method}: no candidates kept ({kept}; dropped: instructions {ins.get('dropped') or '-'},"
+                          f" responses {res.get('dropped') or '-'})")
+    return {"text": f"{method}: {kept}, candidates {stats['candidates']}",
+            "metrics": {"candidates": stats["candidates"]},
+            "tables": [{"title": "synthetic data filters", "columns": ["step", "kept", "total", "dropped"],
+                        "rows": [[step, s.get("kept"), s.get("total"), json.dumps(s.get("dropped") or {},
+                                                                                  ensure_ascii=False)]
+                                 for step, s in (("instructions", ins), ("responses", res)) if s]}]}

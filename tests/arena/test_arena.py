@@ -1,0 +1,316 @@
+"""Arena: a real browser round (headless Chromium), concurrent voters over HTTP, durability across a killed
+server, XSS, limits, and Bradley–Terry ratings checked against simulation and a direct likelihood fit."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from jacode.arena.app import build_app, load_models, render_markdown
+from jacode.arena.ratings import bradley_terry, bt_from_wins, log_likelihood, online_elo, outcomes
+from jacode.arena.store import Store
+from tests.support import REPO, chromium_driver
+from tests.support.servers import AppServer, ScriptedServer, free_port
+
+EVIL = ("**太字**の回答です。<script>window.pwned = 1</script> <img src=x onerror=\"window.pwned=2\">\n\n"
+        "[クリック](javascript:window.pwned=3) と [安全なリンク](https://example.com)")
+
+
+@pytest.fixture
+def arena(tmp_path):
+    good = ScriptedServer(default=("ok", "こんにちは。**Markdown** の回答です。\n\n- 項目1\n- 項目2"))
+    evil = ScriptedServer(default=("ok", EVIL))
+    models = tmp_path / "models.yaml"
+    models.write_text(f"models:\n  - {{name: model-good, endpoint: '{good.url}', model_name: g}}\n"
+                      f"  - {{name: model-evil, endpoint: '{evil.url}', model_name: e}}\n", encoding="utf-8")
+    store = Store(tmp_path / "arena.db")
+    server = AppServer(build_app(load_models(models), store, admin_token="s3cret", battles_per_minute=5))
+    yield server, store, tmp_path
+    server.stop()
+    good.stop()
+    evil.stop()
+
+
+def _battle(client: httpx.Client, url: str, prompt: str = "日本語で自己紹介してください。") -> str:
+    r = client.post(f"{url}/api/battles", json={"prompt": prompt})
+    r.raise_for_status()
+    battle = r.json()["battle"]
+    for side in ("a", "b"):
+        with client.stream("GET", f"{url}/api/battles/{battle}/stream/{side}") as s:
+            body = "".join(s.iter_text())
+        assert "event: done" in body, body[-300:]
+    return battle
+
+
+def test_browser_round_japanese_prompt_vote_reveal_and_inert_xss(arena):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    server, store, tmp_path = arena
+    driver = chromium_driver()
+    try:
+        driver.get(server.url + "/")
+        wait = WebDriverWait(driver, 30)
+        box = driver.find_element(By.ID, "prompt")
+        box.send_keys("Pythonでリストを逆順にする方法を教えてください。")
+        # An IME composition in progress: Ctrl+Enter confirms the conversion and must not submit.
+        driver.execute_script("""
+            const p = document.getElementById('prompt');
+            p.dispatchEvent(new CompositionEvent('compositionstart', {data: 'ぎゃくじゅん'}));
+            p.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', ctrlKey: true, isComposing: true,
+                                                          bubbles: true}));""")
+        time.sleep(0.5)
+        assert driver.find_element(By.ID, "status").text == "" and not store.battles(voted_only=False)
+        driver.execute_script("""
+            const p = document.getElementById('prompt');
+            p.dispatchEvent(new CompositionEvent('compositionend', {data: '逆順'}));
+            p.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', ctrlKey: true, bubbles: true}));""")
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".answer.rendered")) == 2)
+        answers = {side: driver.find_element(By.ID, f"answer-{side}") for side in ("a", "b")}
+        texts = " ".join(a.text for a in answers.values())
+        assert "Markdown" in texts and "太字" in texts
+        assert driver.find_elements(By.CSS_SELECTOR, ".answer strong")  # Markdown rendered
+        # XSS: the script and the onerror never ran; the javascript: link was not made a link.
+        assert driver.execute_script("return window.pwned === undefined")
+        hrefs = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, ".answer a")]
+        assert "https://example.com/" in hrefs and not any(h.startswith("javascript:") for h in hrefs if h)
+        assert not driver.find_elements(By.CSS_SELECTOR, ".answer script, .answer img")
+        wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#votes button[data-vote='a']"))).click()
+        wait.until(lambda d: d.find_element(By.ID, "name-a").text != "")
+        names = {driver.find_element(By.ID, "name-a").text, driver.find_element(By.ID, "name-b").text}
+        assert names == {"model-good", "model-evil"}
+        artifacts = Path(os.environ.get("JACODE_TEST_ARTIFACTS", REPO / "test-artifacts"))
+        artifacts.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(artifacts / "arena.png"))
+        assert (artifacts / "arena.png").stat().st_size > 10_000
+    finally:
+        driver.quit()
+    (battle,) = store.battles()
+    assert battle["vote"] == "a" and battle["prompt"].startswith("Pythonでリストを逆順")
+    assert {battle["model_a"], battle["model_b"]} == names and battle["answer_a"] and battle["answer_b"]
+
+
+def test_concurrent_voters_every_acknowledged_vote_exactly_once(arena):
+    server, store, _ = arena
+    acked, conflicts, errors = [], [], []
+    lock = threading.Lock()
+
+    def voter(i: int) -> None:
+        try:
+            with httpx.Client(timeout=60) as client:  # its own cookie: its own anonymous voter id
+                battle = _battle(client, server.url, f"質問その{i}")
+                results = []
+
+                def submit():
+                    results.append(client.post(f"{server.url}/api/battles/{battle}/vote",
+                                               json={"vote": ["a", "b", "tie", "bothbad"][i % 4]}))
+
+                pair = [threading.Thread(target=submit) for _ in range(2 if i % 3 == 0 else 1)]  # double clicks
+                for t in pair:
+                    t.start()
+                for t in pair:
+                    t.join()
+                with lock:
+                    acked.extend(battle for r in results if r.status_code == 200)
+                    conflicts.extend(battle for r in results if r.status_code == 409)
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=voter, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    assert len(acked) == 30 and len(set(acked)) == 30 and len(conflicts) == 10
+    stored = store.battles()
+    assert sorted(b["id"] for b in stored) == sorted(acked)
+
+
+def test_limits_admin_and_markdown_sanitizing(arena):
+    server, store, _ = arena
+    with httpx.Client(timeout=60) as c:
+        assert c.post(f"{server.url}/api/battles", json={"prompt": "あ" * 5000}).status_code == 413
+        assert c.post(f"{server.url}/api/battles", content=b"x" * 100_000,
+                      headers={"content-type": "application/json"}).status_code == 413
+        battle = _battle(c, server.url)
+        assert c.post(f"{server.url}/api/battles/{battle}/vote", json={"vote": "maybe"}).status_code == 422
+        assert c.post(f"{server.url}/api/battles/{battle}/vote", json={"vote": "tie"}).status_code == 200
+        codes = [c.post(f"{server.url}/api/battles", json={"prompt": "q"}).status_code for _ in range(6)]
+        assert codes.count(429) >= 1  # 5 battles per minute per voter in this fixture
+        page = c.get(server.url + "/")
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+    with httpx.Client(timeout=60) as other:  # another voter cannot vote on (or read) someone else's battle
+        assert other.post(f"{server.url}/api/battles/{battle}/vote", json={"vote": "a"}).status_code == 404
+    assert httpx.get(f"{server.url}/api/admin/export").status_code == 403
+    auth = {"Authorization": "Bearer s3cret"}
+    export = httpx.get(f"{server.url}/api/admin/export", headers=auth)
+    assert export.status_code == 200 and json.loads(export.text.splitlines()[0])["id"] == battle
+    assert httpx.request("DELETE", f"{server.url}/api/admin/battles/{battle}").status_code == 403
+    assert httpx.request("DELETE", f"{server.url}/api/admin/battles/{battle}", headers=auth).status_code == 200
+    assert store.get(battle) is None
+    html = render_markdown(EVIL)
+    assert "<script" not in html and "<img" not in html and 'href="javascript:' not in html
+    assert "&lt;script&gt;" in html and 'href="https://example.com"' in html
+
+
+def test_acknowledged_votes_survive_a_killed_server(tmp_path):
+    answers = ScriptedServer(default=("ok", "回答"))
+    models = tmp_path / "models.yaml"
+    models.write_text(f"models:\n  - {{name: m1, endpoint: '{answers.url}', model_name: x}}\n"
+                      f"  - {{name: m2, endpoint: '{answers.url}', model_name: y}}\n")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "jacode", "arena", "serve", "--models", str(models), "--db",
+                             str(tmp_path / "a.db"), "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(url + "/", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        acked = []
+        with httpx.Client(timeout=30) as c:
+            for i in range(5):
+                battle = _battle(c, url, f"q{i}")
+                if c.post(f"{url}/api/battles/{battle}/vote", json={"vote": "a"}).status_code == 200:
+                    acked.append(battle)
+        os.killpg(proc.pid, signal.SIGKILL)  # no shutdown, no checkpoint
+        proc.wait()
+    finally:
+        answers.stop()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert len(acked) == 5
+    db = sqlite3.connect(tmp_path / "a.db")
+    assert sorted(r[0] for r in db.execute("SELECT id FROM battles WHERE vote IS NOT NULL")) == sorted(acked)
+
+
+def _simulate(strengths: dict[str, float], n: int, seed: int, tie_rate: float = 0.1) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    names = list(strengths)
+    battles = []
+    for _ in range(n):
+        a, b = rng.choice(len(names), 2, replace=False)
+        p = 1 / (1 + 10 ** ((strengths[names[b]] - strengths[names[a]]) / 400))
+        u = rng.random()
+        vote = "tie" if u < tie_rate else ("a" if rng.random() < p else "b")
+        battles.append({"model_a": names[a], "model_b": names[b], "vote": vote})
+    return battles
+
+
+TRUE = {"m-1200": 1200.0, "m-1100": 1100.0, "m-1000": 1000.0, "m-950": 950.0, "m-800": 800.0}
+
+
+def test_bradley_terry_recovers_order_and_intervals_cover_the_truth():
+    centre = np.mean(list(TRUE.values()))
+    covered, total = 0, 0
+    for seed in range(6):
+        fit = bradley_terry(_simulate(TRUE, 2000, seed, tie_rate=0.0), bootstrap=200, seed=seed)
+        order = sorted(fit, key=lambda m: -fit[m]["rating"])
+        assert order == sorted(TRUE, key=lambda m: -TRUE[m])
+        for m, v in fit.items():
+            truth = TRUE[m] - centre + 1000  # ratings are centred at 1000
+            covered += v["ci95"][0] <= truth <= v["ci95"][1]
+            total += 1
+    assert covered / total >= 0.8  # nominal 95 %; 30 intervals
+
+
+def test_mm_fit_is_the_maximum_likelihood_fit_with_ties_as_half_wins():
+    from scipy.optimize import minimize
+
+    battles = _simulate(TRUE, 1500, seed=42, tie_rate=0.2)
+    models, a, b, s = outcomes(battles)
+    fit = bradley_terry(battles, bootstrap=0)
+    ours = np.array([fit[m]["rating"] for m in models])
+    # The same likelihood with the prior's virtual ties (0.1 per pair) as weighted tie battles.
+    pairs = [(i, j) for i in range(len(models)) for j in range(i + 1, len(models))]
+    a2 = np.concatenate([a, [i for i, _ in pairs]])
+    b2 = np.concatenate([b, [j for _, j in pairs]])
+    s2 = np.concatenate([s, np.full(len(pairs), 0.5)])
+    w2 = np.concatenate([np.ones(len(a)), np.full(len(pairs), 0.1)])
+    direct = minimize(lambda r: -log_likelihood(r, a2, b2, s2, w2), np.full(len(models), 1000.0), method="BFGS",
+                      options={"gtol": 1e-8}).x
+    direct = direct - direct.mean() + 1000
+    assert np.allclose(ours, direct, atol=0.5)
+    assert log_likelihood(ours, a2, b2, s2, w2) >= log_likelihood(direct, a2, b2, s2, w2) - 1e-6
+    plain = bradley_terry(battles, bootstrap=0, prior=0.0)  # the prior moves ratings by well under a point here
+    assert all(abs(plain[m]["rating"] - fit[m]["rating"]) < 1.0 for m in models)
+    # A model that never wins keeps everyone else on the scale (no divergence to thousands of points).
+    shutout = [{"model_a": "x", "model_b": "loser", "vote": "a"}] * 20 + \
+        [{"model_a": "x", "model_b": "y", "vote": v} for v in "ab" * 10]
+    r = bradley_terry(shutout, bootstrap=50)
+    assert r["loser"]["rating"] < r["x"]["rating"] and abs(r["x"]["rating"] - r["y"]["rating"]) < 50
+    assert all(np.isfinite(v["ci95"]).all() for v in r.values())
+    wins = np.array([[0, 3.0], [1.0, 0]])  # 3 wins to 1, no prior: p = 3/4 → 400·log10(3) apart
+    r = bt_from_wins(wins, prior=0.0)
+    assert r[0] - r[1] == pytest.approx(400 * np.log10(3), abs=1e-6)
+    elo = online_elo([{"model_a": "x", "model_b": "y", "vote": "a"}])
+    assert elo["x"] == pytest.approx(1002.0) and elo["y"] == pytest.approx(998.0)
+
+
+def test_ratings_cli_export_import(tmp_path):
+    store = Store(tmp_path / "a.db")
+    records = [{"id": f"b{i}", "prompt": "p", "answer_a": "x", "answer_b": "y", **b, "voted_at": float(i)}
+               for i, b in enumerate(_simulate(TRUE, 300, seed=1))]
+    assert store.import_records(records) == 300 and store.import_records(records[:10]) == 0
+    run = [sys.executable, "-m", "jacode", "arena"]
+    out = subprocess.run(run + ["ratings", "--db", str(tmp_path / "a.db"), "--bootstrap", "50", "--out",
+                                str(tmp_path / "lb")], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    board = json.loads((tmp_path / "lb" / "leaderboard.json").read_text())
+    assert board["battles"] == 300 and board["models"][0]["model"] == "m-1200"
+    assert (tmp_path / "lb" / "leaderboard.png").stat().st_size > 5000
+    assert "<table id=\"leaderboard\">" in (tmp_path / "lb" / "leaderboard.html").read_text()
+    exp = subprocess.run(run + ["export", "--db", str(tmp_path / "a.db"), "--out", str(tmp_path / "b.jsonl")],
+                         capture_output=True, text=True, timeout=120)
+    assert exp.returncode == 0 and len((tmp_path / "b.jsonl").read_text().splitlines()) == 300
+    imp = subprocess.run(run + ["import", str(tmp_path / "b.jsonl"), "--db", str(tmp_path / "c.db")],
+                         capture_output=True, text=True, timeout=120)
+    assert imp.returncode == 0 and "added 300" in imp.stdout
+
+
+def test_local_model_streams_the_same_text_it_generates(tiny_model):
+    """Arena models may be local: the transformers engine streams token by token, same text as generate()."""
+    from jacode.engines import Request, SamplingParams, make_engine
+
+    engine = make_engine("transformers", model=str(tiny_model))
+    messages = [{"role": "user", "content": "こんにちは"}]
+    params = SamplingParams(temperature=0.0, max_new_tokens=12)
+    pieces = list(engine.stream(messages, params))
+    assert len(pieces) > 1
+    assert "".join(pieces).strip() == engine.generate([Request(messages=messages)], params)[0][0].text.strip()
+
+
+def test_arena_with_local_models_and_chunked_bodies(tiny_model, tmp_path):
+    """Local (transformers) models stream through the arena; a second stream never replaces a stored answer."""
+    models = tmp_path / "models.yaml"
+    models.write_text(f"models:\n  - {{name: l1, model: '{tiny_model}', params: {{max_new_tokens: 8}}}}\n"
+                      f"  - {{name: l2, model: '{tiny_model}', params: {{max_new_tokens: 8, temperature: 0.0}}}}\n")
+    store = Store(tmp_path / "a.db")
+    server = AppServer(build_app(load_models(models), store))
+    try:
+        with httpx.Client(timeout=120) as c:
+            battle = _battle(c, server.url)
+            stored = store.get(battle)
+            assert stored["answer_a"] is not None and stored["answer_b"] is not None
+            assert not store.set_answer(battle, "a", "REPLACED") and store.get(battle)["answer_a"] == stored["answer_a"]
+            chunked = c.post(f"{server.url}/api/battles", content=iter([b'{"prompt": "x"}']),
+                             headers={"content-type": "application/json"})
+            assert chunked.status_code == 411
+    finally:
+        server.stop()
