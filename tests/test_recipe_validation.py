@@ -56,6 +56,9 @@ BROKEN = {
     "later stage": ("name: x\nstages:\n  - name: m\n    kind: model\n    config: {tokenizer: '${tok}'}\n"
                     + TOK.replace("name: tokenizer", "name: tok"), 5,
                     r"refers to \$\{tok\}, a later stage"),
+    "cycle": ("name: x\nstages:\n  - name: m\n    kind: model\n    config: {tokenizer: '${tok}'}\n"
+              "  - name: tok\n    kind: tokenizer\n    config: {inputs: ['${m}']}\n", 5,
+              r"refers to \$\{tok\}, a later stage \(stages run in the order written\)"),
     "self reference": ("name: x\nstages:\n  - name: m\n    kind: model\n    config: {tokenizer: '${m}'}\n", 5,
                        r"refers to its own output"),
     "benchmark typo": ("name: x\nstages:\n" + MODEL + "  - name: e\n    kind: eval\n    config: {models: '${model}', "
