@@ -38,7 +38,7 @@ def datasketch_sig(text: str) -> None:
 
 
 def main() -> None:
-    ja = [json.loads(x)["text"] for x in (Path(__file__).parents[1] / "tests" / "data" / "ja_corpus.jsonl")
+    ja = [json.loads(x)["text"] for x in (Path(__file__).parents[1] / "tests" / "fixtures" / "ja_corpus.jsonl")
           .read_text(encoding="utf-8").splitlines()] * 20
     std = Path(sysconfig.get_paths()["stdlib"])
     code = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(std.glob("*.py"))[:100]]

@@ -32,7 +32,7 @@ def corpus(tmp: Path) -> Path:
     """Real code (standard library, long and short files) + short Japanese documents: a wide length spread."""
     std = Path(sysconfig.get_paths()["stdlib"])
     docs = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(std.glob("*.py"))[:150]]
-    ja = [json.loads(x)["text"] for x in (Path(__file__).parents[1] / "tests" / "data" / "ja_corpus.jsonl")
+    ja = [json.loads(x)["text"] for x in (Path(__file__).parents[1] / "tests" / "fixtures" / "ja_corpus.jsonl")
           .read_text(encoding="utf-8").splitlines()]
     docs += ja * 10
     random.Random(0).shuffle(docs)

@@ -26,7 +26,7 @@ def main() -> None:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
     std = Path(sysconfig.get_paths()["stdlib"])
-    ja = Path(__file__).parents[1] / "tests" / "data" / "ja_corpus.jsonl"
+    ja = Path(__file__).parents[1] / "tests" / "fixtures" / "ja_corpus.jsonl"
     code = tmp / "code.jsonl"
     code.write_text("".join(json.dumps({"text": p.read_text(encoding="utf-8", errors="replace"),
                                         "metadata": {"kind": "code"}}) + "\n" for p in sorted(std.glob("*.py"))))

@@ -31,7 +31,7 @@ def _inputs(tmp_path: Path, tiny_model: Path) -> dict[str, str]:
 # kind → (its config, with {names} of the inputs above; what the error must say)
 CASES = {
     "data": ("{{readers: [{{type: jsonl, path: '{empty}', kind: text, language: ja}}]}}",
-             r"no documents kept: nothing reached the 'filtered' step"),
+             r"no documents kept \(the readers found no documents\)"),
     "tokenizer": ("{{inputs: ['{empty}'], vocab_size: 300}}", r"no documents in the inputs"),
     "model": ("{{size: tiny, tokenizer: '{empty_dir}'}}", r"tokenizer .*/empty: not a Hugging Face tokenizer"),
     "pretrain": ("{{model: '{broken}', data: ['{empty}']}}", r"config.json is not valid JSON"),

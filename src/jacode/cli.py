@@ -95,8 +95,10 @@ def merge_task_arithmetic(
     base: str = typer.Option(..., "--base", help="The common base model (B)."),
     target: str = typer.Option(..., "--target", help="The model the vectors are added to (often B itself)."),
     vector: list[str] = typer.Option(..., "--vector", help="MODEL:WEIGHT, repeatable: adds WEIGHT·(MODEL − B)."),
-    method: str = typer.Option("linear", "--method", help="linear or ties."),
-    density: float = typer.Option(0.2, "--density", help="TIES: share of each vector's entries kept."),
+    method: str = typer.Option("linear", "--method", help="linear, ties (mergekit's TIES) or ties-abs (divides "
+                               "by Σ|w|: a negative weight subtracts its vector)."),
+    density: float = typer.Option(0.2, "--density", help="TIES: share of each vector's entries kept "
+                                  "(k = max(1, int(density·n)))."),
     template_from: Optional[str] = typer.Option(None, "--template-from", help="Chat template source model."),
     out: Path = Out,
 ):
@@ -140,7 +142,7 @@ def data_run(
     def work() -> dict:
         report = run(cfg, executor=executor, workers=workers)
         _echo_data_report(cfg, report)
-        return data_summary(report)
+        return data_summary(report, require_documents=False)  # an all-dropped shard is a result, said loudly
 
     record(Path(cfg.output), "data", cfg, work)
 
@@ -160,6 +162,10 @@ def _echo_data_report(cfg, report: dict) -> None:
         typer.echo(f"  {lang:<18} {v.get('files', 0):>8} files {v.get('bytes', 0):>12} bytes "
                    f"~{v.get('tokens_est', 0):>11} tokens")
     typer.echo(f"output: {cfg.output}/data   report: {cfg.output}/stats.md")
+    from jacode.data.stats import nothing_kept
+
+    if (why := nothing_kept(report)) is not None:
+        typer.echo(f"warning: no documents kept, the output is empty ({why}); see {cfg.output}/excluded", err=True)
 
 
 @app.command("run")

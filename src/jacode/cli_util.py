@@ -6,6 +6,7 @@ import functools
 
 import typer
 
+from jacode.config import ConfigError
 from jacode.errors import JacodeError
 
 
@@ -16,7 +17,7 @@ def friendly(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except JacodeError as e:
+        except (JacodeError, ConfigError) as e:
             typer.secho(f"error: {e}", fg="red", err=True)
             raise typer.Exit(2) from None
 

@@ -57,16 +57,18 @@ def run_data(cfg, out: Path) -> dict:
                             workers=workers))
 
 
-def data_summary(result: dict) -> dict:
-    """A data run's summary (`jacode data run` alone too); nothing kept is a failure: every later stage would fail
-    on it, later and less clearly."""
+def data_summary(result: dict, require_documents: bool = True) -> dict:
+    """A data run's summary (`jacode data run` alone too). The run itself finishes when every document was dropped
+    (empty output, stats saying so); in a recipe that is a failure (require_documents): every later stage would
+    fail on it, later and less clearly."""
+    from jacode.data.stats import nothing_kept
+
     langs = result["languages"]
     kept = sum(v.get("files", 0) for v in langs.values())
-    if not kept:
-        reasons = "; ".join(f"{s['step']}: {s.get('kept', 0)} of {s.get('total', 0)} kept"
-                            for s in result["steps"] if "kept" in s)
-        raise JacodeError(f"no documents kept ({reasons or 'the readers found nothing'})")
-    return {"text": f"{kept} documents kept",
+    why = nothing_kept(result)
+    if why is not None and require_documents:
+        raise JacodeError(f"no documents kept ({why}); the empty output and its stats are in the stage's directory")
+    return {"text": f"{kept} documents kept" if why is None else f"no documents kept ({why})",
             "metrics": {"tokens_est": sum(v.get("tokens_est", 0) for v in langs.values())},
             "tables": [{"title": "kept data by kind and language", "columns": ["kind:language", "documents",
                                                                                "bytes", "tokens (estimated)"],

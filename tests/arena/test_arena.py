@@ -18,7 +18,15 @@ import numpy as np
 import pytest
 
 from jacode.arena.app import build_app, load_models, render_markdown
-from jacode.arena.ratings import bradley_terry, bt_from_wins, log_likelihood, online_elo, outcomes
+from jacode.arena.ratings import (
+    FALLBACK_PRIOR,
+    bradley_terry,
+    bt_from_wins,
+    log_likelihood,
+    mle_exists,
+    online_elo,
+    outcomes,
+)
 from jacode.arena.store import Store
 from tests.support import REPO, chromium_driver
 from tests.support.servers import AppServer, ScriptedServer, free_port
@@ -235,32 +243,125 @@ def test_mm_fit_is_the_maximum_likelihood_fit_with_ties_as_half_wins():
 
     battles = _simulate(TRUE, 1500, seed=42, tie_rate=0.2)
     models, a, b, s = outcomes(battles)
-    fit = bradley_terry(battles, bootstrap=0)
+
+    def direct(a, b, s, w=None):
+        r = minimize(lambda r: -log_likelihood(r, a, b, s, w), np.full(len(models), 1000.0), method="BFGS",
+                     options={"gtol": 1e-8}).x
+        return r - r.mean() + 1000
+
+    fit = bradley_terry(battles, bootstrap=0)  # default: no prior, the plain maximum-likelihood fit
     ours = np.array([fit[m]["rating"] for m in models])
-    # The same likelihood with the prior's virtual ties (0.1 per pair) as weighted tie battles.
+    assert all(v["prior"] == 0.0 for v in fit.values())
+    assert np.allclose(ours, direct(a, b, s), atol=0.5)
+    assert log_likelihood(ours, a, b, s) >= log_likelihood(direct(a, b, s), a, b, s) - 1e-6
+    # The prior option: the same likelihood with `prior` virtual ties per pair as weighted tie battles.
+    prior = bradley_terry(battles, bootstrap=0, prior=0.1)
     pairs = [(i, j) for i in range(len(models)) for j in range(i + 1, len(models))]
     a2 = np.concatenate([a, [i for i, _ in pairs]])
     b2 = np.concatenate([b, [j for _, j in pairs]])
     s2 = np.concatenate([s, np.full(len(pairs), 0.5)])
     w2 = np.concatenate([np.ones(len(a)), np.full(len(pairs), 0.1)])
-    direct = minimize(lambda r: -log_likelihood(r, a2, b2, s2, w2), np.full(len(models), 1000.0), method="BFGS",
-                      options={"gtol": 1e-8}).x
-    direct = direct - direct.mean() + 1000
-    assert np.allclose(ours, direct, atol=0.5)
-    assert log_likelihood(ours, a2, b2, s2, w2) >= log_likelihood(direct, a2, b2, s2, w2) - 1e-6
-    plain = bradley_terry(battles, bootstrap=0, prior=0.0)  # the prior moves ratings by well under a point here
-    assert all(abs(plain[m]["rating"] - fit[m]["rating"]) < 1.0 for m in models)
-    # A model that never wins keeps everyone else on the scale (no divergence to thousands of points).
+    assert np.allclose([prior[m]["rating"] for m in models], direct(a2, b2, s2, w2), atol=0.5)
+    assert all(abs(prior[m]["rating"] - fit[m]["rating"]) < 1.0 for m in models)  # well under a point here
+    # A model that never wins: no finite maximum (Zermelo/Ford); the fit falls back to the prior's virtual ties,
+    # says so, and keeps everyone else on the scale (no divergence to thousands of points).
     shutout = [{"model_a": "x", "model_b": "loser", "vote": "a"}] * 20 + \
         [{"model_a": "x", "model_b": "y", "vote": v} for v in "ab" * 10]
+    assert not mle_exists(np.array([[0, 20.0, 10], [0, 0, 0], [0, 0, 0]]))
     r = bradley_terry(shutout, bootstrap=50)
+    assert all(v["prior"] == FALLBACK_PRIOR for v in r.values())
     assert r["loser"]["rating"] < r["x"]["rating"] and abs(r["x"]["rating"] - r["y"]["rating"]) < 50
-    assert all(np.isfinite(v["ci95"]).all() for v in r.values())
+    assert all(np.isfinite(v["ci95"]).all() and v["ci95"][1] - v["ci95"][0] < 2000 for v in r.values())
     wins = np.array([[0, 3.0], [1.0, 0]])  # 3 wins to 1, no prior: p = 3/4 → 400·log10(3) apart
+    assert mle_exists(wins) and not mle_exists(np.array([[0, 3.0], [0, 0]]))
     r = bt_from_wins(wins, prior=0.0)
     assert r[0] - r[1] == pytest.approx(400 * np.log10(3), abs=1e-6)
     elo = online_elo([{"model_a": "x", "model_b": "y", "vote": "a"}])
     assert elo["x"] == pytest.approx(1002.0) and elo["y"] == pytest.approx(998.0)
+
+
+FASTCHAT_WINNER = {"a": "model_a", "b": "model_b", "tie": "tie", "bothbad": "tie (bothbad)"}
+
+
+def _compute_mle_elo(df, SCALE=400, BASE=10, INIT_RATING=1000):  # noqa: N803 (the reference's own names)
+    """Chatbot Arena's `compute_mle_elo` (the Arena notebook; FastChat's compute_elo_mle_with_tie in
+    fastchat/serve/monitor/elo_analysis.py, 2024-03) transcribed line for line. `penalty=None` is spelled
+    C=np.inf, as scikit-learn ≥ 1.8 asks."""
+    import math
+
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    models = pd.concat([df["model_a"], df["model_b"]]).unique()
+    models = pd.Series(np.arange(len(models)), index=models)
+    df = pd.concat([df, df], ignore_index=True)  # duplicate battles
+    p = len(models.index)
+    n = df.shape[0]
+    X = np.zeros([n, p])  # noqa: N806
+    X[np.arange(n), models[df["model_a"]]] = +math.log(BASE)
+    X[np.arange(n), models[df["model_b"]]] = -math.log(BASE)
+    Y = np.zeros(n)  # noqa: N806  one A win => two A win
+    Y[df["winner"] == "model_a"] = 1.0
+    tie_idx = (df["winner"] == "tie") | (df["winner"] == "tie (bothbad)")  # one tie => one A win + one B win
+    tie_idx[len(tie_idx) // 2:] = False
+    Y[tie_idx] = 1.0
+    lr = LogisticRegression(fit_intercept=False, C=np.inf, tol=1e-8)
+    lr.fit(X, Y)
+    elo_scores = SCALE * lr.coef_[0] + INIT_RATING
+    return pd.Series(elo_scores, index=models.index).sort_values(ascending=False)
+
+
+def _compute_bt(df, base=10.0, scale=400.0, init_rating=1000, tol=1e-6):
+    """FastChat's current `compute_bt` (fastchat/serve/monitor/rating_systems.py: preprocess_for_bt, bt_loss_and_grad,
+    fit_bt) transcribed; its anchoring of mixtral-8x7b-instruct-v0.1 at 1114 does not apply to these models."""
+    import math
+
+    import pandas as pd
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    n_rows = len(df)
+    model_indices, models = pd.factorize(pd.concat([df["model_a"], df["model_b"]]))
+    schedule = np.full((n_rows, 3), fill_value=1, dtype=np.int32)
+    schedule[:, [0, 1]] = np.column_stack([model_indices[:n_rows], model_indices[n_rows:]])
+    schedule[df["winner"] == "model_a", 2] = 2
+    schedule[df["winner"] == "model_b", 2] = 0
+    matchups_outcomes, weights = np.unique(schedule, return_counts=True, axis=0)
+    matchups, outcomes_ = matchups_outcomes[:, [0, 1]], matchups_outcomes[:, 2].astype(np.float64) / 2.0
+    weights = weights.astype(np.float64)
+    alpha = math.log(base)
+
+    def loss_and_grad(ratings):
+        probs = expit(alpha * (ratings[matchups[:, 0]] - ratings[matchups[:, 1]]))
+        loss = -((np.log(probs) * outcomes_ + np.log(1.0 - probs) * (1.0 - outcomes_)) * weights).sum()
+        grads = -alpha * (outcomes_ - probs) * weights
+        model_grad = np.zeros_like(ratings)
+        np.add.at(model_grad, matchups[:, [0, 1]], grads[:, None] * np.array([1.0, -1.0]))
+        return loss, model_grad
+
+    x = minimize(loss_and_grad, np.zeros(len(models)), jac=True, method="L-BFGS-B",
+                 options={"maxiter": 100, "gtol": tol})["x"]  # (FastChat also passes disp=False)
+    return pd.Series(x * scale + init_rating, index=list(models))
+
+
+@pytest.mark.parametrize("seed,n,tie_rate", [(0, 1500, 0.2), (1, 300, 0.1), (2, 3000, 0.0)])
+def test_default_ratings_are_chatbot_arenas_compute_mle_elo(seed, n, tie_rate):
+    """prior 0 (the default): the ratings are those of Chatbot Arena's fit, ties and both-bad as half wins."""
+    import pandas as pd
+
+    battles = _simulate(TRUE, n, seed, tie_rate=tie_rate)
+    for i, x in enumerate(battles):  # half of the ties as "both bad", which Arena counts the same way
+        if x["vote"] == "tie" and i % 2:
+            x["vote"] = "bothbad"
+    df = pd.DataFrame({"model_a": [x["model_a"] for x in battles], "model_b": [x["model_b"] for x in battles],
+                       "winner": [FASTCHAT_WINNER[x["vote"]] for x in battles]})
+    ours = bradley_terry(battles, bootstrap=0)
+    notebook, current = _compute_mle_elo(df), _compute_bt(df)
+    assert set(notebook.index) == set(current.index) == set(ours)
+    for m in ours:
+        assert ours[m]["rating"] == pytest.approx(notebook[m], abs=1e-3), m
+        assert ours[m]["rating"] == pytest.approx(current[m], abs=1e-2), m  # L-BFGS stops at gtol 1e-6
+    assert notebook.mean() == pytest.approx(1000, abs=1e-6)  # the reference's mean is 1000 as well: no shift
 
 
 def test_ratings_cli_export_import(tmp_path):

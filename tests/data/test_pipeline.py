@@ -120,6 +120,33 @@ def test_parquet_output(tmp_path):
     assert json.loads(by_id["cpython/textwrap.py"]["metadata"])["language"] == "python"
 
 
+def test_a_run_that_drops_everything_finishes_with_empty_output_and_says_so(tmp_path):
+    """Every document dropped (here by the language check, before exact and near dedup, which then read
+    nothing): exit 0, an empty data folder, stats and manifest that say no document was kept."""
+    (tmp_path / "spam.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in ("a", "b", "!!!")))
+    (tmp_path / "cfg.yaml").write_text("readers: [{type: jsonl, path: spam.jsonl, kind: text, language: ja}]\n"
+                                       "output: out\ntasks: 2\n")
+    proc = _run(["data", "run", "cfg.yaml", "--workers", "2"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "no documents kept" in proc.stderr and "Traceback" not in proc.stderr
+    out = tmp_path / "out"
+    assert (out / "data").is_dir() and not list((out / "data").iterdir())
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["documents_kept"] == 0
+    assert "**No documents kept**" in (out / "stats.md").read_text()
+    assert len(_read_shards(out / "excluded" / "language")) == 3
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "done" and "no documents kept" in manifest["summary"]["text"]
+
+
+def test_an_input_folder_without_files_is_an_error_naming_it(tmp_path):
+    (tmp_path / "nothing").mkdir()
+    (tmp_path / "cfg.yaml").write_text("readers: [{type: jsonl, path: nothing, kind: text, language: ja}]\n"
+                                       "output: out\ntasks: 1\n")
+    proc = _run(["data", "run", "cfg.yaml", "--workers", "1"], cwd=tmp_path)
+    assert proc.returncode != 0 and "no input files found in" in proc.stderr and "nothing" in proc.stderr
+
+
 def _fake_slurm(bindir: Path) -> None:
     """sbatch/srun stand-ins that run each array task of the submitted script here, one after another."""
     sbatch = bindir / "sbatch"

@@ -178,13 +178,78 @@ def test_cli_chat_vector(models, tmp_path):
 
 
 def test_ties_weights_and_signs_and_refusing_to_overwrite_an_input(models, tmp_path):
-    import torch
-
-    from jacode.surgery.merge import _ties
+    from jacode.surgery.merge import _ties, _ties_abs
 
     d = torch.tensor([1.0, -2.0, 3.0, -4.0])
-    assert torch.allclose(_ties([d, d], [0.5, 0.5], 1.0), d)  # identical vectors give themselves back
-    assert torch.allclose(_ties([d], [-1.0], 1.0), -d)  # a negative weight subtracts the vector
+    for ties in (_ties, _ties_abs):
+        assert torch.allclose(ties([d, d], [0.5, 0.5], 1.0), d)  # identical vectors give themselves back
+    assert torch.allclose(_ties_abs([d], [-1.0], 1.0), -d)  # ties-abs: a negative weight subtracts the vector
+    assert torch.allclose(_ties([d], [-1.0], 1.0), d)  # mergekit: ÷ Σwᵢ = −1 cancels the sign: added, not subtracted
+    ones = torch.ones(4)  # exactly k = int(density·n) entries kept even among equal magnitudes (ties-abs keeps all)
+    assert _ties([ones], [1.0], 0.5).tolist() == [1.0, 1.0, 0.0, 0.0] and _ties_abs([ones], [1.0], 0.5).sum() == 4
     base, instruct, _ = models
     with pytest.raises(JacodeError, match="one of the input models"):
         chat_vector(str(base), str(instruct), str(base), base)
+    with pytest.raises(JacodeError, match="unknown merge method"):
+        merge(MergeConfig(target=str(base), base=str(base), vectors=[(str(instruct), 1.0)], method="dare"),
+              tmp_path / "o")
+
+
+def _mergekit_ties(base: torch.Tensor, models: list[torch.Tensor], weights: list[float], density: float):
+    """mergekit's own TIES (its registry's `ties` method, with that method's default parameters) on one tensor."""
+    from mergekit.merge_methods import registry
+    from mergekit.merge_methods.base import TensorGroup
+
+    method = registry.get("ties")
+    defaults = {p.name: p.default for p in method.spec.parameters if p.name in ("int8_mask", "normalize", "rescale",
+                                                                               "lambda")}
+    assert defaults == {"int8_mask": False, "normalize": True, "rescale": False, "lambda": 1.0}
+    group = TensorGroup.from_tensors([base, *models], base_index=0)
+    ids = [e.id for e in group.non_base]
+    return method.merge_group(group, **defaults, weight=dict(zip(ids, weights)), density=dict.fromkeys(ids, density))
+
+
+@pytest.mark.parametrize("shape,density,weights", [
+    ((64, 48), 0.2, [0.6, 0.4]),
+    ((100,), 0.29, [1.0, 0.5, 0.3]),  # int(0.29·100) = 28, not round() = 29
+    ((3,), 0.2, [0.7, -0.3]),  # k = max(1, int(0.6)) = 1
+    ((), 0.2, [1.0, 1.0]),  # a scalar
+    ((32, 8), 0.5, [-1.0]),  # a negative weight alone: mergekit adds the vector (÷ Σwᵢ)
+    ((40, 40), 1.0, [0.5, -0.5, 1.0]),  # no trim; opposite weights
+    ((16, 16), 0.0, [1.0, 2.0]),  # everything trimmed
+])
+def test_ties_is_mergekits_ties(shape, density, weights):
+    """jacode's `ties` against mergekit's own merge method on random tensors: identical, bit for bit."""
+    from jacode.surgery.merge import _ties
+
+    g = torch.Generator().manual_seed(len(weights) * 100 + len(shape))
+    base = torch.randn(shape, generator=g, dtype=torch.float64)
+    models = [base + torch.randn(shape, generator=g, dtype=torch.float64) for _ in weights]
+    want = _mergekit_ties(base, models, weights, density)
+    got = base + _ties([m - base for m in models], weights, density)
+    assert torch.equal(got, want)
+
+
+def test_ties_merge_of_models_is_mergekits_tensor_by_tensor(models, tmp_path):
+    """The whole streamed merge (method `ties`, the default TIES) against mergekit tensor by tensor; `ties-abs`
+    gives the same merge for positive weights up to the trim's rounding and differs where a weight is negative."""
+    base, instruct, _ = models
+    other = _variant(base, tmp_path / "other", seed=8)
+    b, i, o = _weights(base), _weights(instruct), _weights(other)
+    for weights in ([0.6, 0.4], [0.7, -0.3]):
+        cfg = MergeConfig(target=str(base), base=str(base), vectors=[(str(instruct), weights[0]),
+                                                                     (str(other), weights[1])],
+                          method="ties", density=0.3)
+        merge(cfg, tmp_path / f"ties{weights[1]}")
+        got = _weights(tmp_path / f"ties{weights[1]}")
+        for k in b:  # float32 models: jacode computes in float64, so mergekit is given float64 too
+            want = _mergekit_ties(b[k].double(), [i[k].double(), o[k].double()], weights, 0.3).to(b[k].dtype)
+            assert torch.equal(got[k], want), k
+    cfg.method = "ties-abs"
+    merge(cfg, tmp_path / "abs")
+    absolute = _weights(tmp_path / "abs")
+    k = "model.layers.0.mlp.up_proj.weight"
+    # Entries where only the negatively weighted vector survives: ties-abs moves them by −Δ, mergekit by +Δ.
+    assert not torch.allclose(absolute[k], got[k])
+    readme = (tmp_path / "abs" / "README.md").read_text()
+    assert "TIES (jacode" in readme and "density 0.3" in readme

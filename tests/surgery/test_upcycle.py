@@ -27,22 +27,57 @@ def _weights(d: Path) -> dict[str, torch.Tensor]:
     return out
 
 
-@pytest.mark.parametrize("router_init", ["zeros", "random", "hidden"])
+REAL_BATCH = ["def add(a, b):\n    return a + b\n", "日本語の文章とコードを学習します。",
+              "class Stack:\n    def push(self, x):\n        self.items.append(x)  # 要素を積む\n"]
+
+
+def test_router_init_defaults_to_random_at_mixtral_init_scale():
+    assert UpcycleConfig().router_init == "random"
+    from jacode.surgery.config import UpcycleStageConfig
+
+    assert UpcycleStageConfig(model="m").router_init == "random"
+
+
+@pytest.mark.parametrize("router_init", ["random", "zeros", "hidden"])
 def test_upcycled_model_equals_the_dense_model_at_init(tiny_model, tmp_path, router_init):
-    from transformers import AutoModelForCausalLM
+    """Equal logits whatever the routing (identical experts, top-k weights renormalised to 1); with `random` (and
+    `hidden`) the tokens of a real batch go to several expert pairs, with `zeros` all to the same pair."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     r = upcycle(tiny_model, tmp_path / "moe", UpcycleConfig(experts=4, top_k=2, router_init=router_init))
-    assert r["verify"]["equal_within_1e-4"] and r["verify"]["round_trip"]
-    moe = AutoModelForCausalLM.from_pretrained(tmp_path / "moe")
-    dense = AutoModelForCausalLM.from_pretrained(tiny_model)
+    assert r["verify"]["equal_within_1e-4"] and r["verify"]["round_trip"] and r["router_init"] == router_init
+    moe = AutoModelForCausalLM.from_pretrained(tmp_path / "moe").eval()
+    dense = AutoModelForCausalLM.from_pretrained(tiny_model).eval()
     assert type(moe).__name__ == "MixtralForCausalLM" and moe.config.num_local_experts == 4
     assert moe.config.output_router_logits and moe.config.router_aux_loss_coef == 0.01
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    batch = tok(REAL_BATCH, return_tensors="pt", padding=True)
     ids = torch.randint(0, dense.config.vocab_size, (2, 24), generator=torch.Generator().manual_seed(0))
+    routed = []  # the experts each token is sent to, as the model's own router (top-k) returns them
+    hooks = [layer.mlp.gate.register_forward_hook(lambda m, a, o: routed.append(o[2]))
+             for layer in moe.model.layers]
     with torch.no_grad():
         assert torch.allclose(moe(ids).logits, dense(ids).logits, atol=1e-4)
+        routed.clear()
+        got = moe(**batch).logits
+        want = dense(**batch).logits
+    for h in hooks:
+        h.remove()
+    real = batch["attention_mask"].bool()
+    assert torch.allclose(got[real], want[real], atol=1e-4)
+    assert len(routed) == moe.config.num_hidden_layers
+    for indices in routed:  # (tokens, top_k) per layer
+        pairs = {tuple(p) for p in indices[real.flatten()].sort(-1).values.tolist()}
+        if router_init == "zeros":  # uniform softmax: top-k's tie-breaking sends every token to the same pair
+            assert len(pairs) == 1, pairs
+        else:
+            assert len(pairs) > 1, pairs
     router = _weights(tmp_path / "moe")["model.layers.0.block_sparse_moe.gate.weight"]
     assert router.shape == (4, dense.config.hidden_size)
     assert (router == 0).all() == (router_init == "zeros")
+    if router_init == "random":  # N(0, initializer_range²), as transformers initializes a Mixtral router
+        assert float(router.std()) == pytest.approx(dense.config.initializer_range, rel=0.1)
+        assert abs(float(router.mean())) < 0.005
 
 
 def test_on_disk_per_expert_layout_matches_transformers_fused_layout(tiny_model, tmp_path):

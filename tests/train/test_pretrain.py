@@ -16,7 +16,8 @@ import pytest
 from jacode.errors import JacodeError
 from jacode.io import write_jsonl
 from jacode.tokenizer import special_tokens as sp
-from jacode.train.fim import FimConfig, apply_fim, undo_fim
+from jacode.tokenizer.plain import PlainEncoder
+from jacode.train.fim import FimConfig, Sentinels, permute, split_points
 from jacode.train.packing import PackedStream, block_causal_mask, position_ids_for
 from tests.support import FIXTURES
 
@@ -48,28 +49,191 @@ DOCS = ["def add(a, b):\n    return a + b\n", "日本語の文章です。😀 �
         "東京\n  インデント\n\tタブ"]
 
 
+@pytest.fixture(scope="module")
+def tok(tok_model):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tok_model[0])
+
+
+def _sentinels(tok) -> Sentinels:
+    return Sentinels.of(tok, FimConfig())
+
+
+def _code_docs() -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in sorted((STDLIB / "json").glob("*.py"))]
+
+
 @pytest.mark.parametrize("spm_rate", [0.0, 1.0])
-def test_fim_reassembles_both_orders(spm_rate):
+def test_permute_layout_is_megatrons_with_parts_tokenized_alone(tok, spm_rate):
+    enc, s = PlainEncoder(tok), _sentinels(tok)
     cfg = FimConfig(fim_rate=1.0, fim_spm_rate=spm_rate)
     rng = random.Random(0)
-    for _ in range(50):
+    for _ in range(30):
         for doc in DOCS:
-            text, order = apply_fim(doc, cfg, rng)
+            replay = random.Random()
+            replay.setstate(rng.getstate())
+            ids, order = permute(doc, cfg, rng, enc, s)
+            replay.random()  # the Bernoulli draw
+            a, b = split_points(len(doc), replay)
+            pre, mid, suf = enc(doc[:a]), enc(doc[a:b]), enc(doc[b:])
             assert order == ("spm" if spm_rate else "psm")
-            assert text.startswith(sp.FIM_PREFIX) and sp.FIM_MIDDLE in text
-            assert undo_fim(text, cfg) == doc
-            text.encode("utf-8")  # every piece is whole characters
+            if order == "spm":
+                assert ids == [s.prefix, s.suffix, *suf, s.middle, *pre, *mid]
+            else:
+                assert ids == [s.prefix, *pre, s.suffix, *suf, s.middle, *mid]
 
 
-def test_fim_rates_are_honoured():
+def test_fim_rates_are_honoured(tok):
+    enc, s = PlainEncoder(tok), _sentinels(tok)
     cfg = FimConfig(fim_rate=0.3, fim_spm_rate=0.25)
     rng = random.Random(1)
-    orders = [apply_fim("abcdefghij" * 5, cfg, rng)[1] for _ in range(4000)]
+    orders = [(permute("abcdefghij" * 5, cfg, rng, enc, s) or (None, None))[1] for _ in range(4000)]
     fim = [o for o in orders if o]
     # Binomial: 4000 * 0.3 = 1200 +- 29 (1 sigma); 1200 * 0.25 = 300 +- 15.
     assert abs(len(fim) - 1200) < 5 * 29
     assert abs(sum(o == "spm" for o in fim) / len(fim) - 0.25) < 5 * 0.0125
-    assert all(apply_fim("abc", FimConfig(fim_rate=0.0), rng)[1] is None for _ in range(100))
+    assert all(permute("abc", FimConfig(fim_rate=0.0), rng, enc, s) is None for _ in range(100))
+
+
+def test_spm_training_ids_match_the_inference_prompt(tok):
+    """What the model is trained on up to the middle is what an SPM FIM prompt tokenizes to (per-part
+    tokenization); tokenizing the whole rearranged text instead differs in many samples."""
+    from jacode.tokenizer.fim import FimFormat
+
+    enc, s = PlainEncoder(tok), _sentinels(tok)
+    cfg, fmt = FimConfig(fim_rate=1.0, fim_spm_rate=1.0), FimFormat(order="spm")
+    rng, docs = random.Random(7), _code_docs()
+    whole_differs = 0
+    for i in range(1000):
+        doc = docs[i % len(docs)]
+        replay = random.Random()
+        replay.setstate(rng.getstate())
+        ids, _ = permute(doc, cfg, rng, enc, s)
+        replay.random()
+        a, b = split_points(len(doc), replay)
+        prompt = tok(fmt.prompt(doc[:a], doc[b:]), add_special_tokens=False)["input_ids"]
+        assert ids[: len(prompt)] == prompt
+        whole = tok(fmt.prompt(doc[:a], doc[b:]) + doc[a:b], add_special_tokens=False)["input_ids"]
+        whole_differs += whole != ids
+    assert whole_differs > 300  # the old way (one string) trained on other boundaries
+
+
+def _megatron_fim_window(window: list[int], eos: int, pad: int, rng: random.Random, cfg: FimConfig, text_of,
+                         enc, s: Sentinels) -> list[int]:
+    """bigcode Megatron-LM's gpt_dataset FIM block (split the sample at EOD, permute each non-empty segment,
+    truncate or pad to the sample length), with numpy's RNG replaced by the stream's random.Random and
+    `tokenizer.detokenize` by the exact text of the tokens. jacode's two deliberate differences are marked."""
+    out, start = [], 0
+    breaks = [i for i, t in enumerate(window) if t == eos]
+    for loc in breaks:
+        if loc - start > 0:
+            fim = permute(text_of(window[start:loc]), cfg, rng, enc, s)
+            out += (fim[0] if fim else window[start:loc]) + [eos]
+        else:
+            out += [eos]  # jacode: keeps the EOS of an empty segment (Megatron drops it)
+        start = loc + 1
+    if start < len(window):  # jacode: no draw for an empty segment after a final EOD (Megatron permutes "")
+        fim = permute(text_of(window[start:]), cfg, rng, enc, s)
+        out += fim[0] if fim else window[start:]
+    return out[: len(window)] + [pad] * (len(window) - len(out))
+
+
+def test_context_fim_is_megatrons_per_window_fim(tok, corpus):
+    """Context-level FIM equals the reference algorithm applied to the plain (FIM-free) windows — the same
+    tokens, the same windows, the same draws."""
+    files, L, seed = [corpus / "code.jsonl"], 64, 5
+    cfg = FimConfig(fim_rate=0.5, fim_spm_rate=0.5)
+    plain = list(PackedStream(files, tok, L, fim=None, loop=False))
+    fimmed = list(PackedStream(files, tok, L, fim=cfg, seed=seed, loop=False))
+    assert len(plain) == len(fimmed) > 100
+    rng, enc, s = random.Random(seed), PlainEncoder(tok), _sentinels(tok)
+    eos = tok.eos_token_id
+    for p, f in zip(plain, fimmed):
+        # ASCII code: every token slice decodes to its exact text, as Megatron's detokenize assumes
+        ref = _megatron_fim_window(p["input_ids"], eos, tok.pad_token_id, rng, cfg, tok.decode, enc, s)
+        assert f["input_ids"] == ref
+        assert f["length"] == L - (f["input_ids"][-1] == tok.pad_token_id) * (ref.count(tok.pad_token_id))
+    assert sum(s.prefix in f["input_ids"] for f in fimmed) > 50
+
+
+def test_context_fim_cuts_the_exact_text_of_each_fragment(tok, corpus, monkeypatch):
+    """Fragments cut out of multi-byte characters, emoji and byte-fallback pieces still give back exactly the
+    documents: the texts FIM is applied to partition the corpus."""
+    from jacode.train import packing
+
+    seen = []
+
+    def spy(text, *args):
+        seen.append(text)
+        return permute(text, *args)
+
+    monkeypatch.setattr(packing, "permute", spy)
+    docs = [json.loads(line)["text"] for line in (corpus / "ja.jsonl").read_text(encoding="utf-8").splitlines()]
+    docs = (docs + DOCS) * 2
+    (corpus / "mixed.jsonl").write_text("".join(json.dumps({"text": d}, ensure_ascii=False) + "\n" for d in docs),
+                                        encoding="utf-8")
+    windows = list(PackedStream([corpus / "mixed.jsonl"], tok, 37, fim=FimConfig(fim_rate=1.0), loop=False))
+    assert len(windows) > 20
+    joined = "".join(seen)
+    assert "".join(docs).startswith(joined) and len("".join(docs)) - len(joined) < 37 * 8
+    s = _sentinels(tok)
+    for w in windows:  # every middle is trained beside its prefix and suffix
+        ids = w["input_ids"][: w["length"]]
+        assert ids.count(s.middle) <= ids.count(s.prefix)
+
+
+def test_context_fim_without_draws_is_the_plain_stream(tok, corpus):
+    files = [corpus / "code.jsonl", corpus / "ja.jsonl"]
+    plain = list(PackedStream(files, tok, 64, fim=None, loop=False))
+    never = list(PackedStream(files, tok, 64, fim=FimConfig(fim_rate=1e-12), loop=False))
+    assert plain == never
+
+
+def test_shortened_windows_are_padded_and_marked(tok, corpus, monkeypatch):
+    from jacode.train import packing
+
+    s = _sentinels(tok)
+    monkeypatch.setattr(packing, "permute", lambda *a: ([s.prefix, s.suffix, s.middle], "psm"))
+    w = next(iter(PackedStream([corpus / "code.jsonl"], tok, 64, fim=FimConfig(fim_rate=1.0), loop=False)))
+    assert w["length"] == 3 and w["input_ids"] == [s.prefix, s.suffix, s.middle] + [tok.pad_token_id] * 61
+    assert w["doc_starts"] == [0, 3]  # the padding is a block of its own
+
+
+def test_document_level_fim_is_an_option(tok, corpus):
+    s = _sentinels(tok)
+    doc_level = list(PackedStream([corpus / "code.jsonl"], tok, 256, fim=FimConfig(fim_rate=1.0, level="document"),
+                                  loop=False))
+    n_docs = len(_code_docs())
+    flat = [t for w in doc_level for t in w["input_ids"]]
+    assert flat.count(s.prefix) in (n_docs, n_docs - 1)  # one per document (the last may be cut off)
+    with pytest.raises(JacodeError, match="fim_level"):
+        FimConfig(level="window")
+
+
+def test_special_strings_in_documents_are_plain_text(tok, corpus):
+    """A document that contains every special-token string of the tokenizer yields no control id: only EOS
+    between documents and the FIM wrapping's own sentinels."""
+    own = {t.content for t in tok.added_tokens_decoder.values() if t.special}
+    specials = sorted(own | set(sp.SPECIAL + sp.CONTROL))
+    assert len(specials) >= 12
+    control = {tok.convert_tokens_to_ids(t) for t in specials}
+    docs = [f"page {i}: " + " ".join(specials) + f" end {i}" for i in range(6)] + ["".join(specials)]
+    write_jsonl(corpus / "inject.jsonl", [{"text": d} for d in docs])
+    windows = list(PackedStream([corpus / "inject.jsonl"], tok, 32, fim=None, loop=False))
+    flat = [t for w in windows for t in w["input_ids"]]
+    for w in windows:  # EOS only where a document ends
+        eos_at = [i for i, t in enumerate(w["input_ids"]) if t == tok.eos_token_id]
+        assert eos_at == [i - 1 for i in w["doc_starts"] if i] + ([31] if 31 in eos_at else [])
+    assert not (set(flat) & control) - {tok.eos_token_id}
+    # The same text tokenized by the tokenizer itself would have injected them.
+    assert set(tok(docs[0], add_special_tokens=False)["input_ids"]) & (control - {tok.eos_token_id})
+    s = _sentinels(tok)
+    for w in PackedStream([corpus / "inject.jsonl"], tok, 32, fim=FimConfig(fim_rate=1.0), loop=False):
+        ids = w["input_ids"][: w["length"]]
+        frags = len(w["doc_starts"])
+        n_pre, n_suf, n_mid = ids.count(s.prefix), ids.count(s.suffix), ids.count(s.middle)
+        assert n_mid <= n_suf <= n_pre <= frags and n_pre - n_mid <= 1  # only the last fragment may be cut short
 
 
 def test_packing_is_lossless_and_pad_free(tok_model, corpus):

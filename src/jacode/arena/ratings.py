@@ -2,10 +2,21 @@
 
 Scale as on the public Chatbot Arena leaderboard: P(i beats j) = 1 / (1 + 10^((R_j − R_i) / 400)), ratings
 centred so that their mean is 1000. Ties and "both bad" count as half a win for each side. The fit is Hunter's
-MM algorithm on the win matrix. A plain maximum-likelihood fit diverges when a model never won (or never lost),
-and a bootstrap resample can leave a model out; so every pair of models also gets `prior` virtual ties (0.1 by
-default — a few tenths of a rating point once there are hundreds of battles), which keeps the fit finite. The
-test compares the fit with a direct numerical maximization of the same (prior-augmented) likelihood.
+MM algorithm on the win matrix.
+
+By default (`prior` 0) it is the plain maximum-likelihood fit, the one Chatbot Arena publishes: FastChat's
+`compute_mle_elo` (the Arena notebook; `compute_elo_mle_with_tie` in fastchat/serve/monitor/elo_analysis.py), a
+logistic regression without intercept or penalty on rows ±ln 10 with every battle counted twice and a tie as one
+win each way, whose coefficients ×400 + 1000 are these ratings (its coefficients sum to 0, so its mean is 1000 too),
+and FastChat's current `compute_bt` (rating_systems.py), the same likelihood by L-BFGS. The test checks both.
+
+That maximum exists only when the models cannot be split into two groups one of which never scored (won or tied)
+against the other (Zermelo; Ford, 1957) — it does not when a model never won or never lost, and a bootstrap
+resample can make it so for a model with few battles. There the plain fit runs off to infinite gaps (FastChat's
+optimizers stop wherever their iteration limit leaves them); jacode instead fits that case (the point estimate or
+one resample) with FALLBACK_PRIOR virtual ties between every pair, and the point estimate reports the prior it used.
+`prior` > 0 gives every fit that many virtual ties per pair (a few tenths of a rating point at 0.1 once there are
+hundreds of battles), which always keeps it finite.
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ import math
 import numpy as np
 
 SCALE, BASE, CENTER = 400.0, 10.0, 1000.0
+FALLBACK_PRIOR = 0.1  # virtual ties per pair where the plain maximum-likelihood fit does not exist
 
 
 def outcomes(battles: list[dict]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
@@ -56,17 +68,36 @@ def bt_from_wins(wins: np.ndarray, iters: int = 10_000, tol: float = 1e-10, prio
     return r - r.mean() + CENTER
 
 
-def bradley_terry(battles: list[dict], bootstrap: int = 1000, seed: int = 0, prior: float = 0.1) -> dict:
+def mle_exists(wins: np.ndarray) -> bool:
+    """Whether the plain maximum-likelihood ratings are finite: the graph with an edge i → j wherever i scored
+    against j (a win or a tie) is strongly connected (every model reaches every other)."""
+    n = len(wins)
+    reach = ((wins > 0) | np.eye(n, dtype=bool)).astype(float)
+    for _ in range(max(1, math.ceil(math.log2(max(n, 2))))):  # paths of length up to 2^k after k squarings
+        reach = np.minimum(reach @ reach, 1.0)
+    return bool(reach.all())
+
+
+def fit(wins: np.ndarray, prior: float = 0.0) -> tuple[np.ndarray, float]:
+    """Ratings with `prior` virtual ties per pair, or with FALLBACK_PRIOR where `prior` is 0 and the plain maximum
+    does not exist; and the prior used."""
+    if prior == 0 and not mle_exists(wins):
+        prior = FALLBACK_PRIOR
+    return bt_from_wins(wins, prior=prior), prior
+
+
+def bradley_terry(battles: list[dict], bootstrap: int = 1000, seed: int = 0, prior: float = 0.0) -> dict:
     models, a, b, s = outcomes(battles)
     n = len(models)
-    point = bt_from_wins(_win_matrix(n, a, b, s), prior=prior)
-    result = {m: {"rating": float(point[i]), "battles": int(((a == i) | (b == i)).sum())} for i, m in enumerate(models)}
+    point, used = fit(_win_matrix(n, a, b, s), prior)
+    result = {m: {"rating": float(point[i]), "battles": int(((a == i) | (b == i)).sum()), "prior": used}
+              for i, m in enumerate(models)}
     if bootstrap:
         rng = np.random.default_rng(seed)
         samples = np.empty((bootstrap, n))
         for k in range(bootstrap):
             counts = np.bincount(rng.integers(0, len(a), len(a)), minlength=len(a)).astype(float)
-            samples[k] = bt_from_wins(_win_matrix(n, a, b, s, counts), prior=prior)
+            samples[k] = fit(_win_matrix(n, a, b, s, counts), prior)[0]
         lo, hi = np.percentile(samples, [2.5, 97.5], axis=0)
         for i, m in enumerate(models):
             result[m]["ci95"] = [float(lo[i]), float(hi[i])]
@@ -93,10 +124,10 @@ def online_elo(battles: list[dict], k: float = 4.0) -> dict[str, float]:
     return ratings
 
 
-def leaderboard(battles: list[dict], bootstrap: int = 1000, seed: int = 0) -> list[dict]:
+def leaderboard(battles: list[dict], bootstrap: int = 1000, seed: int = 0, prior: float = 0.0) -> list[dict]:
     if not battles:
         return []
-    bt = bradley_terry(battles, bootstrap, seed)
+    bt = bradley_terry(battles, bootstrap, seed, prior)
     elo = online_elo(battles)
     rows = [{"model": m, **v, "elo": round(elo[m], 1)} for m, v in bt.items()]
     rows.sort(key=lambda r: -r["rating"])

@@ -136,7 +136,6 @@ def build_stages(cfg: DataConfig) -> list[tuple[str, list, int]]:
     """(stage name, pipeline steps, tasks) in order."""
     from datatrove.pipeline.dedup.exact_dedup import ExactDedupFilter, ExactDedupSignature, ExactFindDedups
     from datatrove.pipeline.dedup.minhash import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter
-    from datatrove.pipeline.readers import JsonlReader
     from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
 
     from jacode.data.code_filters import CodeHeuristicsFilter
@@ -144,7 +143,7 @@ def build_stages(cfg: DataConfig) -> list[tuple[str, list, int]]:
     from jacode.data.dedup import ShingleMinhashSignature, datatrove_minhash_config, exact_config
     from jacode.data.minhash import MinHashConfig
     from jacode.data.pii import PIIScrubber
-    from jacode.data.readers import document_reader
+    from jacode.data.readers import ShardReader, document_reader
     from jacode.data.stats import LanguageStats
     from jacode.data.syntax import SyntaxFilter
     from jacode.data.text_filters import (
@@ -163,7 +162,7 @@ def build_stages(cfg: DataConfig) -> list[tuple[str, list, int]]:
                            adapter=WithReason(reason) if reason else None)
 
     def shards(folder: Path):
-        return JsonlReader(str(folder), glob_pattern="*.jsonl.gz", add_file_path=False)
+        return ShardReader(str(folder), glob_pattern="*.jsonl.gz", add_file_path=False)
 
     steps: list = [document_reader(r) for r in cfg.readers]
     if cfg.pii:
@@ -272,12 +271,14 @@ def run(cfg: DataConfig, executor: str = "local", workers: int = 1) -> dict | No
     # array that waits for the previous one, and the report is written later with `jacode data report`.
     try:
         executors[-1][1].run()
-    except RuntimeError as e:  # datatrove's reader of a step whose input folder is empty: nothing got that far
+    except RuntimeError as e:  # datatrove's reader of the user's inputs found no file (later steps tolerate none)
         if not str(e).startswith("No files found on"):
             raise
-        step = Path(str(e).removeprefix("No files found on").strip().rstrip("!")).name
-        raise JacodeError(f"no documents kept: nothing reached the {step!r} step (inputs empty, or every document "
-                          f"dropped; see {Path(cfg.output) / 'excluded'})") from None
+        folder = str(e).removeprefix("No files found on").strip().rstrip("!")
+        raise JacodeError(f"no input files found in {folder} (check the readers' path and glob_pattern)") from None
+    # Every document may have been dropped (a shard of pure spam): the run still ends with its (empty) output
+    # folder and a stats report that says so.
+    (Path(cfg.output) / "data").mkdir(parents=True, exist_ok=True)
     if executor != "local":
         return None
     return write_report(cfg)

@@ -98,3 +98,14 @@ def document_reader(spec: dict):
     if os.path.isfile(path):  # one file: read it as a folder holding just that file
         path, glob = os.path.dirname(path) or ".", os.path.basename(path)
     return cls(path, glob_pattern=glob, default_metadata=defaults or None, **spec)
+
+
+class ShardReader(JsonlReader):
+    """Reads a previous pipeline step's shards. When every document was dropped before it, that step wrote no
+    file (datatrove's writers open files lazily) and datatrove's reader would raise "No files found"; an empty
+    step is a legitimate outcome (a shard of pure spam), so it reads nothing and the run goes on."""
+
+    def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        if not self.data_folder.exists("") or not self.data_folder.list_files(glob_pattern=self.glob_pattern):
+            return
+        yield from super().run(data, rank, world_size)

@@ -61,12 +61,26 @@ def build_report(stage_dirs: list[tuple[str, Path]]) -> dict:
                                  if k.startswith(("skipped_", "parsers_", "screened_", "lizard_", "replaced_",
                                                   "input_files", "documents"))}
             steps.append(entry)
-    return {"steps": steps, "languages": languages}
+    kept = sum(v.get("files", 0) for v in languages.values())
+    return {"steps": steps, "languages": languages, "documents_kept": kept}
+
+
+def nothing_kept(report: dict) -> str | None:
+    """Why a run kept no document ("language check: 0 of 2 kept; ..."), or None when it kept some."""
+    if report.get("documents_kept", sum(v.get("files", 0) for v in report["languages"].values())):
+        return None
+    reasons = "; ".join(f"{s['step']}: {s.get('kept', 0)} of {s.get('total', 0)} kept" for s in report["steps"]
+                        if "kept" in s)
+    return reasons or "the readers found no documents"
 
 
 def report_markdown(report: dict) -> str:
-    lines = ["# jacode data run", "", "## Steps", "", "| stage | step | in | kept | dropped | reasons / counters |",
-             "|---|---|---:|---:|---:|---|"]
+    lines = ["# jacode data run", ""]
+    if (why := nothing_kept(report)) is not None:
+        lines += [f"**No documents kept** — the output is empty ({why}). The dropped documents and their reasons "
+                  "are under excluded/.", ""]
+    lines += ["## Steps", "", "| stage | step | in | kept | dropped | reasons / counters |",
+              "|---|---|---:|---:|---:|---|"]
     for s in report["steps"]:
         notes = ", ".join(f"{k}: {v}" for k, v in {**s["reasons"], **s["counters"]}.items())
         lines.append(f"| {s['stage']} | {s['step']} | {s.get('total', '')} | {s.get('kept', '')} | "

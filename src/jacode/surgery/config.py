@@ -27,8 +27,11 @@ class MergeStageConfig:
     scale: Annotated[float, "chat vector: scale of (I − B)"] = 1.0
     vectors: Annotated[list[MergeVector], "task arithmetic: fine-tuned models and weights"] = \
         field(default_factory=list)
-    method: Annotated[Literal["linear", "ties"], "task arithmetic: how the vectors combine"] = "linear"
-    density: Annotated[float, "TIES: share of each vector's entries kept"] = 0.2
+    method: Annotated[Literal["linear", "ties", "ties-abs"],
+                      "task arithmetic: how the vectors combine: linear, ties (mergekit's TIES: ÷ Σwᵢ of agreeing "
+                      "entries) or ties-abs (÷ Σ|wᵢ|: a negative weight subtracts)"] = "linear"
+    density: Annotated[float, "TIES: share of each vector's entries kept (k = max(1, int(density·n)), as "
+                       "mergekit)"] = 0.2
     template_from: Annotated[str | None, "task arithmetic: chat template source model"] = None
 
     def check(self) -> list[tuple[str, str]]:
@@ -44,8 +47,9 @@ class UpcycleConfig:
     __pydantic_config__ = STRICT
     experts: Annotated[int, "experts per layer"] = 8
     top_k: Annotated[int, "experts each token is routed to"] = 2
-    router_init: Annotated[Literal["zeros", "random", "hidden"], "router weights: zeros, random, or k-means of "
-                                                                  "hidden states"] = "zeros"
+    router_init: Annotated[Literal["random", "zeros", "hidden"],
+                           "router weights: random (N(0, initializer_range²), Mixtral's init), zeros (all tokens "
+                           "to the same top-k experts at first), or k-means of hidden states"] = "random"
     noise: Annotated[float, "expert-copy noise std, relative to each weight's std"] = 0.0
     aux_loss_coef: Annotated[float, "router load-balancing loss weight"] = 0.01
     seed: Annotated[int, "random seed"] = 0

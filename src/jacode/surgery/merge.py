@@ -3,7 +3,20 @@
 The chat vector (Llama-3.1-Future-Code-Ja's recipe) is the one-vector case: T = the continually pretrained model,
 M = Llama-3.1-Instruct, B = Llama-3.1 base: T gains instruction following without any SFT data. TIES merging
 (Yadav et al., 2023) is offered for several vectors: each vector is trimmed to its largest `density` share of
-entries, a sign is elected per entry by the summed trimmed values, and only entries that agree are averaged.
+entries, a sign is elected per entry by the summed weighted values, and only entries that agree are averaged.
+Two variants, which differ only in details and give the same merge for positive weights up to how many entries
+the trim keeps:
+
+- `ties` (the default TIES): mergekit's `ties` merge method (mergekit/merge_methods/generalized_task_arithmetic.py
+  and sparsify.py, `normalize: true`), formula for formula: each Δᵢ keeps exactly k = max(1, int(density·n)) entries
+  of largest |Δᵢ|; the sign elected per entry is that of Σ wᵢΔᵢ (+ where the sum is 0); the merged delta is
+  Σ wᵢΔᵢ over the agreeing entries divided by the Σ wᵢ of those entries (1 where that sum is 0). A mergekit TIES
+  config (same weights, same density) gives the same merge here, up to the precision the deltas are taken in
+  (jacode: float64 for float32 models, float32 for 16-bit ones). A negative weight cancels in that division: a
+  single vector of weight −1 is added, not subtracted (mergekit's behaviour too).
+- `ties-abs`: jacode's own variant: every entry whose |Δᵢ| reaches the k-th largest is kept (k = round(density·n)),
+  entries whose weighted sum is exactly 0 elect no sign, and the division is by Σ |wᵢ| of the agreeing entries, so
+  that a negative weight subtracts a vector.
 
 Checks happen before anything is written: one architecture family, identical tensor names, identical shapes
 between B and every Mᵢ, and T's shapes equal to B's — except the embedding and LM-head rows when T's tokenizer
@@ -37,7 +50,7 @@ class MergeConfig:
     target: str
     base: str
     vectors: list[tuple[str, float]]  # (model Mᵢ, weight wᵢ)
-    method: str = "linear"  # linear | ties
+    method: str = "linear"  # linear | ties (mergekit's TIES) | ties-abs (jacode's, divided by Σ|wᵢ|)
     density: float = 0.2  # TIES: share of each vector's entries kept
     template_from: str | None = None  # the parent whose chat template the output gets (default: first Mᵢ)
     description: str = "task arithmetic"
@@ -125,10 +138,11 @@ def _linear(target, base, models, weights, rows) -> tuple[torch.Tensor, int]:
     return result.reshape(target.shape), changed
 
 
-def _ties_tensor(target, base, models, weights, rows, density) -> tuple[torch.Tensor, int]:
+def _ties_tensor(target, base, models, weights, rows, density, method="ties") -> tuple[torch.Tensor, int]:
     ct = _compute_dtype(target, base, *models)
     b = base.to(ct)
-    delta = _ties([m.to(ct) - b for m in models], weights, density)
+    deltas = [m.to(ct) - b for m in models]
+    delta = _ties(deltas, weights, density) if method == "ties" else _ties_abs(deltas, weights, density)
     result = target.to(ct)
     if target.dim():
         result[:rows] += delta
@@ -137,9 +151,40 @@ def _ties_tensor(target, base, models, weights, rows, density) -> tuple[torch.Te
     return result.to(target.dtype), int(delta.count_nonzero())
 
 
+def _top_k(d: torch.Tensor, k: int) -> torch.Tensor:
+    """d with all but its k entries of largest magnitude zeroed; among equal magnitudes at the cut, the first in
+    memory order are kept (mergekit's argsort leaves that order unspecified)."""
+    if k >= d.numel():
+        return d
+    a = d.abs().flatten()
+    threshold = a.kthvalue(a.numel() - k + 1).values
+    keep = a > threshold
+    at = a == threshold
+    keep |= at & (at.cumsum(0) <= k - int(keep.sum()))
+    return torch.where(keep.reshape(d.shape), d, torch.zeros_like(d))
+
+
 def _ties(deltas: list[torch.Tensor], weights: list[float], density: float) -> torch.Tensor:
-    """TIES on the weighted vectors wᵢ·Δᵢ: trim each to its top `density` share by magnitude, elect a sign per
-    entry from their sum, and take the weighted mean of the entries that agree (Σ wᵢΔᵢ / Σ |wᵢ| over them), so
+    """mergekit's TIES (method `ties`, consensus `sum`, `normalize: true`, `rescale: false`, `lambda` 1):
+    magnitude-trim each Δᵢ to k = max(1, int(density·n)) entries, elect per entry the sign of Σ wᵢΔᵢ (+ at 0),
+    and divide the agreeing Σ wᵢΔᵢ by the agreeing Σ wᵢ (1 where that is 0)."""
+    if density >= 1:
+        trimmed = list(deltas)
+    elif density <= 0:
+        trimmed = [torch.zeros_like(d) for d in deltas]
+    else:
+        trimmed = [_top_k(d, max(1, int(density * d.numel()))) for d in deltas]
+    weighted = [w * d for w, d in zip(weights, trimmed)]
+    majority = torch.where(sum(weighted) >= 0, 1.0, -1.0).to(weighted[0].dtype)
+    agree = [torch.sign(wd) == majority for wd in weighted]
+    mixed = sum(torch.where(a, wd, torch.zeros_like(wd)) for a, wd in zip(agree, weighted))
+    divisor = sum(a.to(mixed.dtype) * w for a, w in zip(agree, weights))
+    return mixed / torch.where(divisor == 0, torch.ones_like(divisor), divisor)
+
+
+def _ties_abs(deltas: list[torch.Tensor], weights: list[float], density: float) -> torch.Tensor:
+    """jacode's TIES on the weighted vectors wᵢ·Δᵢ: trim each to its top `density` share by magnitude, elect a sign
+    per entry from their sum, and take the weighted mean of the entries that agree (Σ wᵢΔᵢ / Σ |wᵢ| over them), so
     identical vectors give themselves back and a negative weight subtracts a vector."""
     trimmed = []
     for d in deltas:
@@ -155,10 +200,14 @@ def _ties(deltas: list[torch.Tensor], weights: list[float], density: float) -> t
     return sum(torch.where(a, wd, torch.zeros_like(wd)) for a, wd in zip(agree, weighted)) / total_weight
 
 
+METHODS = ("linear", "ties", "ties-abs")
+TIES_NAMES = {"ties": "TIES (mergekit: ÷ Σwᵢ)", "ties-abs": "TIES (jacode: ÷ Σ|wᵢ|)"}
+
+
 def merge(cfg: MergeConfig, out: str | Path) -> dict:
     out = Path(out)
-    if cfg.method not in ("linear", "ties"):
-        raise JacodeError(f"unknown merge method {cfg.method!r} (linear, ties)")
+    if cfg.method not in METHODS:
+        raise JacodeError(f"unknown merge method {cfg.method!r} ({', '.join(METHODS)})")
     if not cfg.vectors:
         raise JacodeError("give at least one model to take a task vector from")
     start = time.time()
@@ -190,7 +239,7 @@ def merge(cfg: MergeConfig, out: str | Path) -> dict:
                     if cfg.method == "linear":
                         result, n = _linear(target, base, models, weights, rows)
                     else:
-                        result, n = _ties_tensor(target, base, models, weights, rows, cfg.density)
+                        result, n = _ties_tensor(target, base, models, weights, rows, cfg.density, cfg.method)
                     del base, models
                     changed += n
                     writer.write(name, result)
@@ -250,9 +299,10 @@ def _chat_template(model_dir: Path) -> str | None:
 
 def _readme(r: dict) -> str:
     terms = " + ".join(f"{v['weight']}·({v['model']} − base)" for v in r["vectors"])
+    if r["method"] != "linear":
+        terms = f"{TIES_NAMES[r['method']]}({terms}; density {r['density']})"
     lines = [f"# Merged model ({r['description']})", "", "Made by `jacode merge`:", "",
-             f"    out = {r['target']} + {'TIES(' + terms + ')' if r['method'] == 'ties' else terms}",
-             f"    base = {r['base']}", ""]
+             f"    out = {r['target']} + {terms}", f"    base = {r['base']}", ""]
     if r["vocab_rows_shared"]:
         lines += ["The target's vocabulary extends the base's: only the shared rows of "
                   + ", ".join(f"`{k}` (first {v})" for k, v in r["vocab_rows_shared"].items())

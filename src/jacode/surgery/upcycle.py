@@ -9,8 +9,20 @@ Why the upcycled model equals the dense one: Mixtral's router renormalizes the t
 so with identical experts the layer's output is Σ wⱼ·MLP(x) = MLP(x) whatever the router says. Noise on the
 expert copies (`noise`) lets experts diverge during continued pretraining at the price of that equality.
 
-Router initializations: `zeros` (uniform routing), `random` (N(0, 0.02²)), and `hidden` (k-means centroids of
-each layer's MLP inputs on sample text, so that tokens are spread over experts from step one).
+Router initializations:
+
+- `random` (the default): every router weight drawn from N(0, σ²) with σ the dense config's `initializer_range`
+  (0.02 when absent): what transformers' MixtralPreTrainedModel._init_weights gives a fresh Mixtral router, and the
+  usual start of sparse upcycling (Komatsuzaki et al., 2023: experts copied, the router newly initialized).
+  Different tokens then go to different top-k experts from the first step, so every expert receives gradients.
+  (mergekit-moe's `gate_mode: random` draws N(0, 1) unscaled; its `uniform_random` is nn.Linear's U(±1/√H).)
+- `zeros`: all router logits are 0, the softmax is uniform and top-k breaks the tie the same way for every token,
+  so all tokens go to the same k experts until training moves the router; the others get no gradient at first.
+- `hidden`: k-means centroids of each layer's MLP inputs on sample text, so that tokens are spread over experts
+  by what they look like.
+
+The output equals the dense model's under all three (see above): routing decides which copies are mixed, not what
+the mix is.
 """
 
 from __future__ import annotations
@@ -55,15 +67,16 @@ def mixtral_config(dense: dict, cfg: UpcycleConfig) -> dict:
     return out
 
 
-def _router(layer: int, hidden: int, cfg: UpcycleConfig, dtype: torch.dtype, centroids: dict) -> torch.Tensor:
+def _router(layer: int, hidden: int, cfg: UpcycleConfig, dtype: torch.dtype, centroids: dict,
+            std: float = 0.02) -> torch.Tensor:
     if cfg.router_init == "zeros":
         return torch.zeros(cfg.experts, hidden, dtype=dtype)
     if cfg.router_init == "random":
         g = torch.Generator().manual_seed(cfg.seed * 1000 + layer)
-        return (0.02 * torch.randn(cfg.experts, hidden, generator=g)).to(dtype)
+        return (std * torch.randn(cfg.experts, hidden, generator=g)).to(dtype)
     if cfg.router_init == "hidden":
         return centroids[layer].to(dtype)
-    raise JacodeError(f"unknown router init {cfg.router_init!r} (zeros, random, hidden)")
+    raise JacodeError(f"unknown router init {cfg.router_init!r} (random, zeros, hidden)")
 
 
 def hidden_state_centroids(dense_dir: Path, cfg: UpcycleConfig) -> dict[int, torch.Tensor]:
@@ -165,7 +178,8 @@ def _write_upcycled(src, dense_dir, dense_cfg, moe_cfg, centroids, out, cfg, sta
             cached: tuple[str, torch.Tensor] | None = None
             for name, dtype, _shape, how in plan:
                 if how[0] == "router":
-                    tensor = _router(how[1], dense_cfg["hidden_size"], cfg, _dtype(dtype), centroids)
+                    tensor = _router(how[1], dense_cfg["hidden_size"], cfg, _dtype(dtype), centroids,
+                                     float(dense_cfg.get("initializer_range") or 0.02))
                 else:
                     if cached is None or cached[0] != how[1]:
                         cached = (how[1], src.read(how[1]))  # read once, written E times

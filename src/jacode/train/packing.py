@@ -17,7 +17,8 @@ from typing import Any
 from jacode.data_policy import refuse_eval_only
 from jacode.errors import JacodeError
 from jacode.io import read_jsonl
-from jacode.train.fim import FimConfig, apply_fim
+from jacode.tokenizer.plain import PlainEncoder
+from jacode.train.fim import FimConfig, Sentinels, permute
 
 
 def iter_records(path: Path, start: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -63,20 +64,29 @@ class PackedStream:
     def __post_init__(self) -> None:
         if self.tokenizer.eos_token_id is None:
             raise JacodeError("the tokenizer has no EOS token; packing needs one between documents")
-        if self.fim is not None and self.fim.fim_rate > 0:
-            missing = [t for t in (self.fim.prefix, self.fim.middle, self.fim.suffix)
-                       if self.tokenizer.convert_tokens_to_ids(t) in (None, self.tokenizer.unk_token_id)]
-            if missing:
-                raise JacodeError(f"FIM is on but the tokenizer lacks {', '.join(missing)}; train the tokenizer "
-                                  "with jacode (it adds them) or set fim_rate 0")
-        self.state = {"file": 0, "record": 0, "epoch": 0, "buffer": [], "doc_starts": [], "rng": None}
+        if self.fim is not None and self.fim.fim_rate <= 0:
+            self.fim = None
+        self.sentinels = Sentinels.of(self.tokenizer, self.fim) if self.fim else None
+        self.context_fim = self.fim is not None and self.fim.level == "context"
+        self.encode = PlainEncoder(self.tokenizer)
+        pad = self.tokenizer.pad_token_id
+        self.pad_id = self.tokenizer.eos_token_id if pad is None else pad
+        # Context-level FIM cuts the text of each window's fragments, so the buffer keeps, per token, where it
+        # starts in its document ("char_starts", -1 for EOS) and, per fragment, the document's remaining text.
+        self.state = {"file": 0, "record": 0, "epoch": 0, "buffer": [], "doc_starts": [], "rng": None,
+                      "char_starts": [], "texts": []}
         self.rng = random.Random(self.seed)
+        # What context-level FIM did to the windows since this stream was made (not resumed: for logs).
+        self.stats = {"fim_fragments": 0, "dropped_tokens": 0, "padded_tokens": 0}
 
     def state_dict(self) -> dict[str, Any]:
         return {**self.state, "rng": self.rng.getstate()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.state = {**state}
+        if self.context_fim and "texts" not in state:
+            raise JacodeError("this checkpoint's data stream was saved without context-level FIM state (an older "
+                              "jacode or fim_level document); resume with fim_level: document")
+        self.state = {"char_starts": [], "texts": [], **state}
         rng = state["rng"]
         self.rng.setstate((rng[0], tuple(rng[1]), rng[2]))
 
@@ -95,29 +105,89 @@ class PackedStream:
                 return
             self.state["file"], self.state["epoch"] = 0, self.state["epoch"] + 1
 
-    def __iter__(self) -> Iterator[dict[str, list[int]]]:
-        """{"input_ids": seq_len tokens, "doc_starts": positions where a document starts}."""
-        eos = self.tokenizer.eos_token_id
-        buffer: list[int] = self.state["buffer"]
-        starts: list[int] = self.state["doc_starts"]
+    def _append(self, text: str) -> None:
+        """One document's tokens (+ EOS) onto the buffer, FIM-permuted here if FIM is per document."""
+        st = self.state
+        st["doc_starts"].append(len(st["buffer"]))
+        if self.context_fim:
+            ids, offsets = self.encode.with_offsets(text)
+            st["char_starts"].extend([o[0] for o in offsets] + [-1])
+            st["texts"].append(text)
+        else:
+            fim = permute(text, self.fim, self.rng, self.encode, self.sentinels) if self.fim else None
+            ids = fim[0] if fim else self.encode(text)
+        st["buffer"].extend(ids + [self.tokenizer.eos_token_id])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        """{"input_ids": seq_len ids, "doc_starts": where each document (fragment) starts, "length": ids before
+        padding (context-level FIM lengthens or shortens fragments: the window is truncated or padded, as in
+        Megatron; pretraining masks the padding out of the loss)}."""
         docs = self._documents()
+        L = self.seq_len
         while True:
-            while len(buffer) < self.seq_len:
+            st = self.state
+            while len(st["buffer"]) < L:
                 try:
-                    text = next(docs)
+                    self._append(next(docs))
                 except StopIteration:
                     return
-                if self.fim is not None:
-                    text, _ = apply_fim(text, self.fim, self.rng)
-                starts.append(len(buffer))
-                buffer.extend(self.tokenizer(text, add_special_tokens=False)["input_ids"] + [eos])
-            seq, rest = buffer[: self.seq_len], buffer[self.seq_len:]
-            seq_starts = sorted({0} | {s for s in starts if s < self.seq_len})
+            buffer, starts = st["buffer"], st["doc_starts"]
+            seq_starts = sorted({0} | {s for s in starts if s < L})
+            window = self._context_fim(seq_starts) if self.context_fim else None
+            rest = buffer[L:]
             # What is left starts the next sequence: a document cut at the boundary continues at position 0.
-            starts[:] = sorted({0} | {s - self.seq_len for s in starts if s >= self.seq_len}) if rest else []
-            buffer[:] = rest
-            self.state["buffer"], self.state["doc_starts"] = buffer, starts
-            yield {"input_ids": seq, "doc_starts": seq_starts}
+            if self.context_fim:
+                self._carry_text(starts, rest)
+            st["doc_starts"] = sorted({0} | {s - L for s in starts if s >= L}) if rest else []
+            st["buffer"] = rest
+            if window is None:
+                yield {"input_ids": buffer[:L], "doc_starts": seq_starts, "length": L}
+            else:
+                yield window
+
+    def _carry_text(self, starts: list[int], rest: list[int]) -> None:
+        """Keep the text of what is left for the next window: a document cut at the boundary continues there with
+        its remaining text and offsets rebased onto it."""
+        st, L = self.state, self.seq_len
+        n = sum(s < L for s in starts)  # fragments that started in the window just cut
+        chars, texts = st["char_starts"][L:], st["texts"]
+        if not rest:
+            texts = []
+        elif L in starts:  # the next window starts with a new document
+            texts = texts[n:]
+        else:
+            shift = len(texts[n - 1]) if chars[0] == -1 else chars[0]
+            end = chars.index(-1)
+            chars[:end] = [c - shift for c in chars[:end]]
+            texts = [texts[n - 1][shift:]] + texts[n:]
+        st["char_starts"], st["texts"] = chars, texts
+
+    def _context_fim(self, seq_starts: list[int]) -> dict[str, Any]:
+        """The window's fragments (split at EOS), each FIM-permuted with probability fim_rate, truncated or padded
+        back to seq_len (Megatron's gpt_dataset: the tail of the last fragment is lost when FIM lengthened it)."""
+        st, L, eos = self.state, self.seq_len, self.tokenizer.eos_token_id
+        buffer, chars = st["buffer"], st["char_starts"]
+        out: list[int] = []
+        out_starts: list[int] = []
+        for k, lo in enumerate(seq_starts):
+            hi = seq_starts[k + 1] if k + 1 < len(seq_starts) else L
+            end = next((i for i in range(lo, hi) if chars[i] == -1), hi)  # the fragment's EOS, if inside
+            out_starts.append(len(out))
+            ids = buffer[lo:end]
+            if ids:  # Megatron permutes only non-empty fragments
+                text = st["texts"][k]
+                stop = len(text) if chars[end] == -1 else chars[end]  # cut inside the document: next token
+                fim = permute(text[chars[lo]:stop], self.fim, self.rng, self.encode, self.sentinels)
+                out += fim[0] if fim else ids
+                self.stats["fim_fragments"] += fim is not None
+            out += [eos] * (end < hi)
+        length = min(len(out), L)
+        self.stats["dropped_tokens"] += len(out) - length
+        self.stats["padded_tokens"] += L - length
+        starts = [s for s in out_starts if s < L]
+        if length < L:
+            starts.append(length)  # padding is its own "document": nothing attends into it
+        return {"input_ids": out[:L] + [self.pad_id] * (L - length), "doc_starts": starts, "length": length}
 
 
 def block_causal_mask(doc_starts: list[list[int]], seq_len: int):

@@ -43,8 +43,10 @@ class PretrainConfig:
     warmup_steps: Annotated[int, "linear warm-up steps"] = 50
     weight_decay: Annotated[float, "AdamW weight decay"] = 0.1
     grad_clip: Annotated[float, "gradient-norm clipping"] = 1.0
-    fim_rate: Annotated[float, "share of documents turned into fill-in-the-middle examples"] = 0.5
+    fim_rate: Annotated[float, "share of documents (fragments) turned into fill-in-the-middle examples"] = 0.5
     fim_spm_rate: Annotated[float, "share of FIM examples in suffix-prefix-middle order"] = 0.5
+    fim_level: Annotated[Literal["context", "document"], "FIM per document fragment inside each training window "
+                         "(Megatron/StarCoder) or per whole document before packing"] = "context"
     cross_document_attention: Annotated[bool, "packed documents see each other (off: block-diagonal attention, "
                                               "positions restart per document)"] = True
     save_every: Annotated[int, "steps between checkpoints"] = 200
@@ -91,7 +93,7 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
     check_model_dir(cfg.model)
     files = data_files(cfg.data)
     tokenizer = AutoTokenizer.from_pretrained(cfg.tokenizer or cfg.model)
-    fim = FimConfig(cfg.fim_rate, cfg.fim_spm_rate) if cfg.fim_rate > 0 else None
+    fim = FimConfig(cfg.fim_rate, cfg.fim_spm_rate, cfg.fim_level) if cfg.fim_rate > 0 else None
     stream = PackedStream(files, tokenizer, cfg.seq_len, fim=fim, text_field=cfg.text_field, seed=cfg.seed)
 
     accelerator = Accelerator(gradient_accumulation_steps=cfg.grad_accum,
@@ -150,7 +152,10 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
                                                                                  getattr(torch, cfg.dtype))
             kwargs["position_ids"] = position_ids_for(starts, cfg.seq_len).to(accelerator.device)
         with accelerator.accumulate(model):
-            output = model(input_ids=input_ids, labels=input_ids, **kwargs)
+            labels = input_ids.clone()
+            for b, seq in enumerate(batch):  # context-level FIM pads a window it shortened: no loss there
+                labels[b, seq["length"]:] = -100
+            output = model(input_ids=input_ids, labels=labels, **kwargs)
             loss = output.loss  # MoE models with output_router_logits include the load-balancing loss here
             accelerator.backward(loss)
             if accelerator.sync_gradients and cfg.grad_clip:

@@ -18,7 +18,8 @@ from typing import Annotated, Any
 from jacode.data_policy import refuse_eval_only
 from jacode.errors import JacodeError
 from jacode.io import read_jsonl
-from jacode.train.fim import FimConfig, apply_fim
+from jacode.tokenizer.plain import PlainEncoder
+from jacode.train.fim import FimConfig, Sentinels, permute
 from jacode.train.settings import FineTuneConfig, require_tracker
 
 
@@ -36,8 +37,39 @@ def render(tokenizer, messages: list[dict], generation_prompt: bool = False) -> 
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
 
 
-def tokenize_conversation(tokenizer, messages: list[dict], max_length: int) -> dict[str, list[int]]:
-    """input_ids and assistant_masks (1 on tokens of assistant turns, end-of-turn marker included)."""
+def _content_spans(tokenizer, messages: list[dict], full: str) -> list[tuple[int, int]]:
+    """Where each message's content lies in the rendered conversation. Rendering with a placeholder in place of
+    each content shows the template's own text; the real rendering must equal it with the contents put back
+    (verbatim, or stripped for templates that `trim` them), else the template rewrites content and is refused."""
+    marks = [f"\ue000{i}\ue001" for i in range(len(messages))]
+    skeleton = render(tokenizer, [{**m, "content": k} for m, k in zip(messages, marks)])
+    for strip in (False, True):
+        spans, out, pos = [], [], 0
+        for m, k in zip(messages, marks):
+            at = skeleton.find(k, pos)
+            if at < 0:
+                break
+            content = m["content"].strip() if strip else m["content"]
+            out.append(skeleton[pos:at])
+            start = sum(map(len, out))
+            out.append(content)
+            spans.append((start, start + len(content)))
+            pos = at + len(k)
+        else:
+            if "".join(out) + skeleton[pos:] == full:
+                return spans
+    raise JacodeError("the chat template changes message contents (beyond trimming them), so the contents cannot "
+                      "be tokenized as plain text apart from the template's markers; use a template that inserts "
+                      "each message's content as it is")
+
+
+def tokenize_conversation(tokenizer, messages: list[dict], max_length: int,
+                          encoder: PlainEncoder | None = None) -> dict[str, list[int]]:
+    """input_ids and assistant_masks (1 on tokens of assistant turns, end-of-turn marker included).
+
+    Message contents are tokenized as plain text (a `<|end|>` typed by a user or scraped from a page is
+    characters, not an end of turn); only the template's own text can produce control tokens."""
+    encoder = encoder or PlainEncoder(tokenizer)
     full = render(tokenizer, messages)
     spans = []
     for i, m in enumerate(messages):
@@ -51,11 +83,18 @@ def tokenize_conversation(tokenizer, messages: list[dict], max_length: int) -> d
         spans.append((len(before), len(upto)))
     if not spans:
         raise JacodeError("a conversation has no assistant message: nothing to learn from it")
-    enc = tokenizer(full, add_special_tokens=False, return_offsets_mapping=True, truncation=True,
-                    max_length=max_length)
-    mask = [int(any(lo <= start and end <= hi for lo, hi in spans) and end > start)
-            for start, end in enc["offset_mapping"]]
-    return {"input_ids": enc["input_ids"], "assistant_masks": mask}
+    ids: list[int] = []
+    offsets: list[tuple[int, int]] = []
+    pos = 0
+    for lo, hi in [*_content_spans(tokenizer, messages, full), (len(full), len(full))]:
+        for a, b, plain in ((pos, lo, False), (lo, hi, True)):  # template text, then the content
+            piece_ids, piece_offsets = encoder.with_offsets(full[a:b], plain=plain)
+            ids += piece_ids
+            offsets += [(a + s, a + e) for s, e in piece_offsets]
+        pos = hi
+    ids, offsets = ids[:max_length], offsets[:max_length]
+    mask = [int(any(lo <= start and end <= hi for lo, hi in spans) and end > start) for start, end in offsets]
+    return {"input_ids": ids, "assistant_masks": mask}
 
 
 def load_conversations(paths: list[str]) -> list[list[dict]]:
@@ -82,12 +121,12 @@ def fim_rows(tokenizer, paths: list[str], n: int, max_length: int, seed: int) ->
     if n and not texts:
         raise JacodeError("--fim-ratio > 0 needs --fim-data with 'text' records")
     rng = random.Random(seed)
-    cfg = FimConfig(fim_rate=1.0)
+    cfg = FimConfig(fim_rate=1.0, level="document")
+    sentinels, encode = (Sentinels.of(tokenizer, cfg), PlainEncoder(tokenizer)) if n else (None, None)
     rows = []
     for _ in range(n):
-        text, _ = apply_fim(rng.choice(texts), cfg, rng)
-        ids = tokenizer(text, add_special_tokens=False, truncation=True, max_length=max_length - 1)["input_ids"]
-        ids.append(tokenizer.eos_token_id)  # learning to stop after the middle is the point
+        ids, _ = permute(rng.choice(texts), cfg, rng, encode, sentinels)
+        ids = ids[: max_length - 1] + [tokenizer.eos_token_id]  # learning to stop after the middle is the point
         rows.append({"input_ids": ids, "assistant_masks": [1] * len(ids)})
     return rows
 
@@ -115,7 +154,8 @@ def sft(cfg: SFTRunConfig, out: str | Path) -> Path:
         raise JacodeError(f"{cfg.model}: the tokenizer has no chat template")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    rows = [tokenize_conversation(tokenizer, c, cfg.max_length) for c in load_conversations(cfg.data)]
+    encoder = PlainEncoder(tokenizer)
+    rows = [tokenize_conversation(tokenizer, c, cfg.max_length, encoder) for c in load_conversations(cfg.data)]
     rows += fim_rows(tokenizer, cfg.fim_data, int(round(cfg.fim_ratio * len(rows))), cfg.max_length, cfg.seed)
     # Explicit labels (-100 outside assistant turns): TRL uses a given labels column as it is, packing included.
     rows = [{"input_ids": r["input_ids"],
