@@ -63,6 +63,13 @@ BROKEN = {
                        r"refers to its own output"),
     "benchmark typo": ("name: x\nstages:\n" + MODEL + "  - name: e\n    kind: eval\n    config: {models: '${model}', "
                        "benchmarks: [humaneva]}\n", 8, r"unknown benchmark 'humaneva' \(did you mean 'humaneval'\?\)"),
+    "benchmark option value": ("name: x\nstages:\n" + MODEL + "  - name: e\n    kind: eval\n    config: {models: "
+                               "'${model}', benchmarks: [xlsum], data: {xlsum: /tmp}, options: {xlsum: "
+                               "{rouge_tokenizer: mecab}}}\n", 8,
+                               r"option rouge_tokenizer must be one of unidic, ipadic"),
+    "benchmark option name": ("name: x\nstages:\n" + MODEL + "  - name: e\n    kind: eval\n    config: {models: "
+                              "'${model}', benchmarks: [xlsum], data: {xlsum: /tmp}, options: {xlsum: "
+                              "{rouge: ipadic}}}\n", 8, r"unknown option 'rouge'"),
     "missing input": ("name: x\nstages:\n" + MODEL + "  - name: p\n    kind: pretrain\n    config: {model: '${model}', "
                       "data: [/nonexistent/corpus.jsonl]}\n", 8, r"/nonexistent/corpus.jsonl: no such file"),
     "missing shipped input": ("name: x\nstages:\n  - name: t\n    kind: tokenizer\n"

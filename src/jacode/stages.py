@@ -244,6 +244,8 @@ class EvalStageConfig:
         field(default_factory=dict)
     judge: Annotated[dict[str, Any] | None, "judge engine for judged benchmarks (model, or endpoint and "
                                             "model_name)"] = None
+    options: Annotated[dict[str, dict[str, Any]], "benchmark → its own options (`jacode eval list --json`), e.g. "
+                                                  "jmt-bench: {parse_mode: strict}"] = field(default_factory=dict)
     workers: Annotated[int, "parallel sandboxed executions"] = 2
     allow_partial: Annotated[bool, "a benchmark that fails does not fail the stage (it is reported)"] = False
 
@@ -255,7 +257,8 @@ class EvalStageConfig:
         # Unknown names are reported by the recipe (with their line); the settings apply to every benchmark.
         return [(key, problem) for name in self.benchmarks if name in BENCHMARKS
                 for key, problem in preflight_problems(BENCHMARKS[name], settings=self.settings or None,
-                                                       judge=self.judge, data=self.data.get(name))]
+                                                       judge=self.judge, options=self.options.get(name),
+                                                       data=self.data.get(name))]
 
 
 def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
@@ -270,7 +273,8 @@ def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
                 where = {"endpoint": model.endpoint, "model_name": model.model_name} \
                     if isinstance(model, ServedModel) else {"model": model}
                 r = run_benchmark(bench, out / label / bench, **where, data=cfg.data.get(bench), limit=cfg.limit,
-                                  judge=cfg.judge, settings=cfg.settings or None, workers=cfg.workers)
+                                  judge=cfg.judge, settings=cfg.settings or None, options=cfg.options.get(bench),
+                                  workers=cfg.workers)
             except JacodeError as e:
                 failures.append(f"{label} on {bench}: {str(e).splitlines()[0]}")
                 print(f"FAILED {failures[-1]}", flush=True)

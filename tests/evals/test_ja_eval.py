@@ -86,7 +86,7 @@ def test_jmt_bench_judges_both_turns_and_accounts_for_failures(bench_data, tmp_p
         report = run_jmt(make_engine("openai", endpoint=answers.url, model_name="m"),
                          make_engine("openai", endpoint=judge.url, model_name="j"), tmp_path / "out",
                          JMTConfig(data=str(data), settings=bench.settings, judge_settings=bench.judge_settings,
-                                   judge_retries=2))
+                                   judge_retries=2, parse_mode="strict"))
     finally:
         answers.stop()
         judge.stop()
@@ -100,6 +100,8 @@ def test_jmt_bench_judges_both_turns_and_accounts_for_failures(bench_data, tmp_p
     broken = [ok[(str(chosen[-1]["question_id"]), t)] for t in (1, 2)]
     assert all(b["rating"] is None and b["attempts"] == 3 and len(b["raw"]) == 3 for b in broken)
     assert report["failed_judgments"] == 2 and report["turn2"]["mean"] == 8 and report["turn1"]["mean"] == 6
+    # FastChat's reading of the same final answers agrees here (the retried one ends in a clean [[6]])
+    assert report["parse"]["mode"] == "strict" and report["parse"]["other_mode_reads_differently"] == 0
     assert report["overall"]["n"] == 6 and report["overall"]["ci95"][0] <= 7 <= report["overall"]["ci95"][1]
     assert set(report["categories"]) == {"reasoning", "writing"}
     # The reasoning question is graded against its reference answer; turn 2 with a multi-turn prompt.
@@ -113,6 +115,7 @@ def test_jmt_bench_judges_both_turns_and_accounts_for_failures(bench_data, tmp_p
         assert all("アシスタントAとユーザーの会話" in p for p in multi)
     md = (tmp_path / "out" / "scores.md").read_text()
     assert "| writing |" in md and "failed judgments: 2 of 8" in md
+    assert "parse mode strict; fastchat mode reads 0 of 8 judgments differently" in md
 
 
 def test_elyza_style_rubric_on_shipped_and_local_dataset_tasks(tmp_path):

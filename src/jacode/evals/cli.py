@@ -63,6 +63,12 @@ JMT = (  # benchmark options of jmt-bench
     _opt("questions", Optional[str], None, "--questions", help="jmt-bench: question file in --data "
                                                                "(default question.jsonl)."),
     _opt("reference", Optional[str], None, "--reference", help="jmt-bench: reference_answer/NAME."),
+    _opt("parse_mode", Optional[str], None, "--parse-mode", help="jmt-bench: read judge ratings as FastChat "
+                                                                 "does (fastchat, default) or strictly (strict)."),
+)
+METRIC = (  # benchmark options of the metric benchmarks
+    _opt("rouge_tokenizer", Optional[str], None, "--rouge-tokenizer", help="xlsum: ROUGE words from unidic "
+                                                                           "(default) or ipadic (llm-jp-eval's)."),
 )
 EXECUTION = (
     _opt("workers", int, os.cpu_count() or 1, "--workers", "-j", help="Parallel sandboxed executions."),
@@ -112,7 +118,7 @@ def settings_of(o: SimpleNamespace) -> dict[str, Any]:
 
 def options_of(o: SimpleNamespace) -> dict[str, Any]:
     """The benchmark options given on the command line; the registry refuses those a benchmark does not take."""
-    return {p.name: getattr(o, p.name) for p in FIM + JMT if getattr(o, p.name, None) is not None}
+    return {p.name: getattr(o, p.name) for p in FIM + JMT + METRIC if getattr(o, p.name, None) is not None}
 
 
 def judge_of(o: SimpleNamespace) -> dict[str, Any] | None:
@@ -259,7 +265,7 @@ def _run(benchmark: str, out: Path, o: SimpleNamespace, ks: list[int] = (1,)) ->
 
 @app.command("run")
 @friendly
-@with_options(MODEL, SETTINGS, DATA, FIM, JMT, JUDGE, EXECUTION)
+@with_options(MODEL, SETTINGS, DATA, FIM, JMT, METRIC, JUDGE, EXECUTION)
 def eval_run(benchmark: str = Benchmark, out: Path = Out,
              k: str = typer.Option("1,10", "--k", help="Comma-separated k for pass@k (execution benchmarks)."),
              *, o):
@@ -269,7 +275,7 @@ def eval_run(benchmark: str = Benchmark, out: Path = Out,
 
 @app.command("ja")
 @friendly
-@with_options(MODEL, SETTINGS, DATA, JMT, JUDGE)
+@with_options(MODEL, SETTINGS, DATA, JMT, METRIC, JUDGE)
 def eval_ja(benchmark: str = typer.Argument(..., help="jmt-bench, elyza-tasks, niilc, xlsum or wmt-en-ja."),
             out: Path = Out, *, o):
     """Japanese generation benchmarks (`eval run` for judged and metric benchmarks): scores.json in OUT."""

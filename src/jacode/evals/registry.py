@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 from jacode.errors import JacodeError
 from jacode.evals.atcoder import benchmark as atcoder_benchmark
 from jacode.evals.code import fim, humaneval, multiple
+from jacode.evals.ja.judge import PARSE_MODES
+from jacode.evals.ja.metrics import ROUGE_TOKENIZERS
 from jacode.languages import get_language
 
 if TYPE_CHECKING:
@@ -125,6 +127,7 @@ class Benchmark:
     data_required: bool = False  # True: no packaged or hub copy, --data must be given
     modes: tuple[str, ...] = MODES  # the modes the benchmark supports
     options: Mapping[str, Any] = field(default_factory=dict)  # benchmark-specific options and their defaults
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # the allowed values of an option, if few
     # unit / program. The prompt builders, the answer -> completion extraction, and the scorer: a check the
     # sandbox runs per completion (pass@k over its verdicts). Separate hooks because generate, execute and
     # check are separate commands.
@@ -155,6 +158,9 @@ class Benchmark:
             if key not in out:
                 known = f"; it takes {', '.join(out)}" if out else "; it takes none"
                 raise JacodeError(f"{self.name}: unknown option {key!r}{did_you_mean(key, out)}{known}")
+            if value is not None and key in self.choices and value not in self.choices[key]:
+                raise JacodeError(f"{self.name}: option {key} must be one of {', '.join(self.choices[key])}, "
+                                  f"not {value!r}")
             if value is not None:
                 out[key] = value
         return out
@@ -292,26 +298,31 @@ def _run_jmt(job: AnswerJob) -> dict[str, Any]:
 
     return run_jmt(job.answerer, job.judge, job.out, JMTConfig(
         data=job.data, settings=job.settings, judge_settings=job.judge_settings, questions=job.options["questions"],
-        reference=job.options["reference"], judge_repeats=job.judge_repeats, limit=job.limit))
+        reference=job.options["reference"], judge_repeats=job.judge_repeats, limit=job.limit,
+        parse_mode=job.options["parse_mode"]))
 
 
 def _load_jmt(data: str | None, opts: Mapping[str, Any]) -> list[dict[str, Any]]:
     from jacode.evals.ja.jmt_bench import load_questions
+    from jacode.evals.ja.judge import check_parse_mode
 
+    check_parse_mode(opts["parse_mode"])
     return load_questions(_need(data, "jmt-bench", "DIR (FastChat's japanese_mt_bench layout) or a hub dataset id"),
                           opts["questions"], opts["reference"])
 
 
 # Two-turn chat answers, 1024 new tokens each, at FastChat's per-category temperatures (temperature None:
 # writing/roleplay 0.7, stem/humanities 0.1, the rest greedy) — MT-Bench's own generation settings, so scores
-# compare with published ones. The judge grades greedily with FastChat's 2048-token budget (its reasoning first).
+# compare with published ones. The judge grades greedily with FastChat's 2048-token budget (its reasoning first),
+# and its ratings are read as FastChat reads them (parse_mode fastchat; strict is the alternative).
 register(Benchmark(
     name="jmt-bench", kind="llm-judge",
     description="Japanese MT-Bench: two-turn questions in 8 categories, both turns rated 1-10 by a judge model",
     load=_load_jmt, evaluate=_run_jmt, primary="rating_1_10", data_required=True, modes=("chat",),
     settings=GenSettings(mode="chat", max_new_tokens=1024, temperature=None, n=1),
     judge_settings=GenSettings(mode="chat", max_new_tokens=2048, temperature=0.0),
-    options={"questions": "question.jsonl", "reference": None},
+    options={"questions": "question.jsonl", "reference": None, "parse_mode": "fastchat"},
+    choices={"parse_mode": PARSE_MODES},
     data_hint="--data DIR with FastChat's japanese_mt_bench layout (question.jsonl, reference_answer/), or a hub id",
 ))
 
@@ -344,22 +355,26 @@ register(Benchmark(
 ))
 
 
-def _metric_task(task: str, primary: str, max_new_tokens: int, what: str, description: str) -> None:
+def _metric_task(task: str, primary: str, max_new_tokens: int, what: str, description: str,
+                 options: Mapping[str, Any] | None = None,
+                 choices: Mapping[str, tuple[str, ...]] | None = None) -> None:
     def run(job: AnswerJob) -> dict[str, Any]:
         from jacode.evals.ja.metric_tasks import MetricTaskConfig, run_metric_task
 
         return run_metric_task(job.answerer, job.out, MetricTaskConfig(
-            task=task, data=job.data, settings=job.settings, limit=job.limit))
+            task=task, data=job.data, settings=job.settings, limit=job.limit, options=job.options))
 
     def load(data: str | None, opts: Mapping[str, Any]) -> list[dict[str, Any]]:
-        from jacode.evals.ja.metric_tasks import load_items
+        from jacode.evals.ja.metric_tasks import check_options, load_items
 
+        check_options(opts)
         return load_items(task, _need(data, task, f"FILE (a JSONL copy of {what})"))
 
     register(Benchmark(
         name=task, kind="metric", description=description, load=load, evaluate=run, primary=primary,
         settings=GenSettings(mode="chat", max_new_tokens=max_new_tokens, temperature=0.0, n=1), modes=("chat",),
-        data_required=True, data_hint=f"--data FILE: a JSONL copy of {what}",
+        data_required=True, data_hint=f"--data FILE: a JSONL copy of {what}", options=dict(options or {}),
+        choices=dict(choices or {}),
     ))
 
 
@@ -367,7 +382,8 @@ def _metric_task(task: str, primary: str, max_new_tokens: int, what: str, descri
 # sentence summary, one translated passage (the first line is kept).
 _metric_task("niilc", "char_f1", 64, "NIILC", "NIILC-style Japanese QA: exact match, character F1, fuzzy ratio")
 _metric_task("xlsum", "rouge2", 256, "XL-Sum (ja)", "XL-Sum-style Japanese summarization: ROUGE-1/2/L over MeCab "
-                                                    "words")
+                                                    "words (--rouge-tokenizer unidic|ipadic)",
+             options={"rouge_tokenizer": "unidic"}, choices={"rouge_tokenizer": ROUGE_TOKENIZERS})
 _metric_task("wmt-en-ja", "bleu", 256, "WMT20 en-ja", "WMT20-style English->Japanese translation: BLEU "
                                                       "(sacrebleu ja-mecab)")
 

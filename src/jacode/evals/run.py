@@ -202,7 +202,7 @@ def _run_answers(bench: Benchmark, out: Path, s: GenSettings, opts: dict, engine
             if e is not None:
                 e.close()
     result = {"scores": report["scores"], "n_tasks": report["items"]}
-    for key in ("judgments", "failed_judgments"):
+    for key in ("judgments", "failed_judgments", "parse_mode", "parse"):  # parse: what the other mode would read
         if key in report:
             result[key] = report[key]
     return result

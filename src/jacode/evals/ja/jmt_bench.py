@@ -5,6 +5,14 @@ Data: a directory laid out as FastChat's (`question.jsonl`, `reference_answer/*.
 against reference answers. Stability AI's judge prompts lack the multi-turn ones, which is why one fork never
 grades turn 2; jacode then uses its own Japanese multi-turn prompts (data/jmt_judge_prompts.jsonl) and says so
 in the report. Judge prompts stay data files; raw judge outputs are stored beside the ratings.
+
+Ratings are read in `parse_mode` (jacode.evals.ja.judge): `fastchat` by default — FastChat's reading (first
+`[[n]]`, else first `[n]`, no range check, asked once) and FastChat's mean (show_result.py: the mean over every
+judgment that parsed, turn by turn and both turns pooled; an unparseable one is its -1, left out) — because every
+published Japanese MT-Bench number (Stability AI's jp-stable fork, Swallow's, upstream MT-Bench) comes out of that
+code: a jacode number is comparable with them only if it reads the judge the same way. `strict` (exactly one
+`[[n]]` in 1-10, else asked again; per question-turn means over judge repeats, then their mean) is the stricter
+reading. The report says which mode was used and how many judgments the other mode reads differently.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from jacode.engines import Engine, Request, SamplingParams
 from jacode.errors import JacodeError
-from jacode.evals.ja.judge import JudgeRequest, judge_all, mean_ci, rating_parser
+from jacode.evals.ja.judge import JudgeRequest, check_parse_mode, judge_all, mean_ci, rating_parser
 from jacode.io import JsonlAppender, appended_records, atomic_write_text, read_jsonl
 
 if TYPE_CHECKING:
@@ -41,8 +49,13 @@ class JMTConfig:
     questions: str = "question.jsonl"
     reference: str | None = None  # reference_answer/NAME.jsonl
     judge_repeats: int = 1
-    judge_retries: int = 2
+    judge_retries: int = 2  # strict mode only: fastchat asks once, as FastChat does
     limit: int | None = None  # first N questions (smoke runs)
+    parse_mode: str = "fastchat"  # jacode.evals.ja.judge.PARSE_MODES
+
+    @property
+    def retries(self) -> int:
+        return self.judge_retries if check_parse_mode(self.parse_mode) == "strict" else 0
 
 
 def _fill(template: str, values: dict) -> str:
@@ -167,6 +180,7 @@ def judge_requests(questions, refs, prompts, answers, repeat: int) -> list[Judge
 
 
 def run_jmt(engine: Engine, judge: Engine, out: str | Path, cfg: JMTConfig) -> dict:
+    check_parse_mode(cfg.parse_mode)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     questions, refs, prompts, notes = load(cfg.data, cfg.questions, cfg.reference)
@@ -180,13 +194,15 @@ def run_jmt(engine: Engine, judge: Engine, out: str | Path, cfg: JMTConfig) -> d
 
             def record(key, res):
                 qid, turn, repeat = key.split(":")
-                row = {"key": key, "question_id": qid, "turn": int(turn), "repeat": int(repeat), **res}
+                row = {"key": key, "question_id": qid, "turn": int(turn), "repeat": int(repeat), **res,
+                       "parse_mode": cfg.parse_mode}
                 done[key] = row
                 sink.write(row)
 
             params = SamplingParams(temperature=cfg.judge_settings.temperature,
                                     max_new_tokens=cfg.judge_settings.max_new_tokens, seed=cfg.settings.seed + rep)
-            judge_all(judge, pending, rating_parser(1, 10), cfg.judge_retries, params, on_result=record)
+            judge_all(judge, pending, rating_parser(1, 10, cfg.parse_mode), cfg.retries, params,
+                      on_result=record)
     report = summarize(questions, done, cfg)
     report["notes"] = notes
     atomic_write_text(out / "scores.json", json.dumps(report, ensure_ascii=False, indent=2))
@@ -195,34 +211,50 @@ def run_jmt(engine: Engine, judge: Engine, out: str | Path, cfg: JMTConfig) -> d
 
 
 def summarize(questions: list[dict], judgments: dict, cfg: JMTConfig) -> dict:
+    """Scores from the judgments. fastchat: means over the judgments that parsed (FastChat's show_result.py);
+    strict: per question-turn means over the judge repeats, then their mean. Both leave failures out and count
+    them; with one judge repeat the two aggregations are the same number."""
+    mode = check_parse_mode(cfg.parse_mode)
+    other = "strict" if mode == "fastchat" else "fastchat"
+    read_other = rating_parser(1, 10, other)
     cats = {str(q["question_id"]): q["category"] for q in questions}
     per_item: dict[tuple[str, int], list[float]] = defaultdict(list)
-    failures = []
+    failures, differ = [], []
     for j in judgments.values():
         if j["rating"] is None:
             failures.append(j["key"])
         else:
             per_item[(str(j["question_id"]), j["turn"])].append(j["rating"])
+        if j["raw"] and read_other(j["raw"][-1]) != j["rating"]:  # the same answer, read the other way
+            differ.append(j["key"])
+
+    def values(keep) -> list[float]:
+        chosen = [v for (qid, t), v in per_item.items() if keep(qid, t)]
+        return [r for v in chosen for r in v] if mode == "fastchat" else [statistics.fmean(v) for v in chosen]
+
     table: dict = {}
     for cat in sorted(set(cats.values())):
         row = {}
         for turn in (1, 2):
-            vals = [statistics.fmean(v) for (qid, t), v in per_item.items() if t == turn and cats[qid] == cat]
+            vals = values(lambda qid, t, turn=turn, cat=cat: t == turn and cats[qid] == cat)
             row[f"turn{turn}"] = statistics.fmean(vals) if vals else None
-        both = [statistics.fmean(v) for (qid, _), v in per_item.items() if cats[qid] == cat]
+        both = values(lambda qid, t, cat=cat: cats[qid] == cat)
         row["mean"] = statistics.fmean(both) if both else None
         table[cat] = row
-    item_means = [statistics.fmean(v) for v in per_item.values()]
     expected = len(questions) * 2 * cfg.judge_repeats
-    overall = mean_ci(item_means)
-    turn1 = mean_ci([statistics.fmean(v) for (_, t), v in per_item.items() if t == 1])
-    turn2 = mean_ci([statistics.fmean(v) for (_, t), v in per_item.items() if t == 2])
+    overall = mean_ci(values(lambda qid, t: True))
+    turn1 = mean_ci(values(lambda qid, t: t == 1))
+    turn2 = mean_ci(values(lambda qid, t: t == 2))
+    parse = {"mode": mode, "retries": cfg.retries,
+             "mean_over": ("every judgment that parsed (FastChat's show_result.py: score != -1)" if mode == "fastchat"
+                           else "question-turns (each the mean of its parsed judge repeats)"),
+             "other_mode": other, "other_mode_reads_differently": len(differ), "differing_keys": sorted(differ)[:50]}
     return {"benchmark": "jmt-bench", "overall": overall, "turn1": turn1, "turn2": turn2,
             "scores": {"rating_1_10": overall["mean"], "turn1": turn1["mean"], "turn2": turn2["mean"]},
             "items": len(questions),
             "categories": table, "judgments": len(judgments), "expected_judgments": expected,
             "failed_judgments": len(failures), "failed_keys": sorted(failures)[:50],
-            "judge_repeats": cfg.judge_repeats}
+            "judge_repeats": cfg.judge_repeats, "parse_mode": mode, "parse": parse}
 
 
 def markdown(r: dict) -> str:
@@ -233,10 +265,18 @@ def markdown(r: dict) -> str:
     lines = [f"# {r['benchmark']}", "",
              f"Overall {f(o['mean'])} (95% CI {f(o['ci95'][0])}–{f(o['ci95'][1])}, {o['n']} question-turns); "
              f"turn 1 {f(r['turn1']['mean'])}, turn 2 {f(r['turn2']['mean'])}; "
-             f"failed judgments: {r['failed_judgments']} of {r['judgments']}", "",
+             f"failed judgments: {r['failed_judgments']} of {r['judgments']}", "", _parse_line(r), "",
              "| category | turn 1 | turn 2 | mean |", "|---|---:|---:|---:|"]
     for cat, row in r["categories"].items():
         lines.append(f"| {cat} | {f(row['turn1'])} | {f(row['turn2'])} | {f(row['mean'])} |")
     lines += [""] + [f"- {n}" for n in r.get("notes", [])]
     return "\n".join(lines) + "\n"
+
+
+def _parse_line(r: dict) -> str:
+    p = r["parse"]
+    how = ("as FastChat reads them (first [[n]], else [n]; asked once)" if p["mode"] == "fastchat"
+           else f"strictly (one [[n]] in 1-10; asked again up to {p['retries']} times)")
+    return (f"Ratings read {how}: parse mode {p['mode']}; {p['other_mode']} mode reads "
+            f"{p['other_mode_reads_differently']} of {r['judgments']} judgments differently.")
 

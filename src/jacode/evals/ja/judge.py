@@ -1,10 +1,19 @@
 """LLM-as-a-judge plumbing shared by Japanese MT-Bench and the ELYZA-tasks-style rubric.
 
-Ratings are parsed strictly: exactly one distinct `[[n]]` with n in the allowed range (both `評価：[[5]]` and
-`Rating: [[5]]` match). A judgment that does not parse is asked again (`retries` times); if it still fails it is
-recorded as a failure with its raw text and counted in the report — never dropped silently, never guessed. Judge
-requests of one round go to the engine together, so an OpenAI-compatible judge sees them concurrently (bounded by
-the engine's concurrency).
+A rating is read from the judge's answer in one of two modes (PARSE_MODES):
+
+  strict    exactly one distinct `[[n]]` with n in the allowed range (both `評価：[[5]]` and `Rating: [[5]]`
+            match); anything else does not parse, and the judgment is asked again (`retries` times).
+  fastchat  FastChat's `run_judge_single` (fastchat/llm_judge/common.py, unchanged in the Stability AI jp-stable
+            and Swallow forks that publish Japanese MT-Bench numbers): the first `[[n]]`, else the first `[n]`
+            (its one_score_pattern, then one_score_pattern_backup), no range check, asked once. FastChat reads the
+            number with ast.literal_eval and crashes on `[[07]]` or non-ASCII digits such as `[[５]]`; jacode reads
+            those as the number (7, 5) instead.
+
+A judgment that does not parse is recorded as a failure with its raw text and counted in the report — FastChat's
+-1, which its show_result.py leaves out of every mean — never dropped silently, never guessed. Judge requests of
+one round go to the engine together, so an OpenAI-compatible judge sees them concurrently (bounded by the engine's
+concurrency).
 """
 
 from __future__ import annotations
@@ -18,16 +27,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from jacode.engines import Engine, Request, SamplingParams
+from jacode.errors import JacodeError
 
 RATING = re.compile(r"\[\[\s*(\d+(?:\.\d+)?)\s*\]\]")
+# fastchat/llm_judge/common.py: one_score_pattern, one_score_pattern_backup
+FASTCHAT_RATING = re.compile(r"\[\[(\d+\.?\d*)\]\]")
+FASTCHAT_RATING_BACKUP = re.compile(r"\[(\d+\.?\d*)\]")
+PARSE_MODES = ("fastchat", "strict")
 
 
 def parse_rating(text: str, low: float, high: float) -> float | None:
+    """strict: the one distinct `[[n]]` in the answer, if it lies in [low, high]."""
     found = {float(x) for x in RATING.findall(text)}
     if len(found) != 1:
         return None  # no rating, or contradictory ratings
     value = found.pop()
     return value if low <= value <= high else None
+
+
+def parse_rating_fastchat(text: str) -> float | None:
+    """fastchat: FastChat's reading — the first `[[n]]`, else the first `[n]`; no range check."""
+    match = FASTCHAT_RATING.search(text) or FASTCHAT_RATING_BACKUP.search(text)
+    return float(match.group(1)) if match else None  # FastChat: ast.literal_eval, -1 when nothing matches
+
+
+def check_parse_mode(mode: str) -> str:
+    if mode not in PARSE_MODES:
+        raise JacodeError(f"parse_mode must be {' or '.join(PARSE_MODES)}, not {mode!r}")
+    return mode
 
 
 @dataclass
@@ -37,7 +64,10 @@ class JudgeRequest:
     prompt: str
 
 
-def rating_parser(low: float, high: float) -> Callable[[str], float | None]:
+def rating_parser(low: float, high: float, mode: str = "strict") -> Callable[[str], float | None]:
+    """The rating reader of `mode` (PARSE_MODES); fastchat ignores the range, as FastChat does."""
+    if check_parse_mode(mode) == "fastchat":
+        return parse_rating_fastchat
     return lambda text: parse_rating(text, low, high)
 
 

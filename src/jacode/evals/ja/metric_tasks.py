@@ -5,19 +5,23 @@ Record fields (the first present is used):
   niilc   question | input;  answers (list) | answer | output          → exact_match, char_f1, fuzzy_ratio
   xlsum   text | input;      summary | target | output                 → rouge1, rouge2, rougeL (MeCab words)
   wmt     source | en | input;  target | ja | reference | output       → BLEU (sacrebleu ja-mecab)
+
+Option `rouge_tokenizer` (xlsum): `unidic` (fugashi + unidic-lite, the default) or `ipadic` (sacrebleu's ja-mecab,
+llm-jp-eval's ROUGE tokenization); the report names the one used.
 """
 
 from __future__ import annotations
 
 import json
 import statistics
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jacode.engines import Engine, Request, SamplingParams
 from jacode.errors import JacodeError
-from jacode.evals.ja.metrics import METRICS, bleu
+from jacode.evals.ja.metrics import ROUGE_TOKENIZERS, bleu, metric
 from jacode.io import JsonlAppender, appended_records, atomic_write_text, read_jsonl
 
 if TYPE_CHECKING:
@@ -43,6 +47,13 @@ class MetricTaskConfig:
     data: str
     settings: GenSettings  # generation settings: the registry's row for the task, resolved
     limit: int | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)  # the benchmark's options (xlsum: rouge_tokenizer)
+
+
+def check_options(options: Mapping[str, Any]) -> None:
+    tokenizer = options.get("rouge_tokenizer", "unidic")
+    if tokenizer not in ROUGE_TOKENIZERS:
+        raise JacodeError(f"rouge_tokenizer must be {' or '.join(ROUGE_TOKENIZERS)}, not {tokenizer!r}")
 
 
 def _field(record: dict, names: tuple[str, ...], path: str, n: int):
@@ -69,6 +80,8 @@ def load_items(task: str, data: str, limit: int | None = None) -> list[dict]:
 
 
 def run_metric_task(engine: Engine, out: str | Path, cfg: MetricTaskConfig) -> dict:
+    check_options(cfg.options)
+    rouge_tokenizer = cfg.options.get("rouge_tokenizer", "unidic")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     spec, items, s = TASKS.get(cfg.task), load_items(cfg.task, cfg.data, cfg.limit), cfg.settings
@@ -92,7 +105,11 @@ def run_metric_task(engine: Engine, out: str | Path, cfg: MetricTaskConfig) -> d
             report["metrics"]["bleu"] = score
             report["bleu_signature"] = signature
         else:
-            report["metrics"][m] = statistics.fmean(METRICS[m](preds[it["id"]], it["refs"]) for it in items)
+            score = metric(m, rouge_tokenizer)
+            report["metrics"][m] = statistics.fmean(score(preds[it["id"]], it["refs"]) for it in items)
+    if any(m.startswith("rouge") for m in spec["metrics"]):
+        report["rouge_tokenizer"] = rouge_tokenizer
+        report["tokenization"] = ROUGE_TOKENIZERS[rouge_tokenizer]
     report["scores"] = dict(report["metrics"])  # every metric is a score; run_benchmark puts the primary first
     atomic_write_text(out / "scores.json", json.dumps(report, ensure_ascii=False, indent=2))
     return report
