@@ -152,11 +152,74 @@ def test_minhash_estimates_jaccard_and_clusters_near_duplicates():
     clusters = near_duplicate_clusters([base, other, near, "短い文書", base])
     assert clusters == [0, 1, 0, 3, 0]
     code_cfg = MinHashConfig(unit="word", ngram=3)
-    code = "def f(x):\n    y = x + 1\n    return y * 2\n" * 5
-    assert near_duplicate_clusters([code, code.replace("return y * 2", "return y * 3"), "print(1)\n"],
+    # One line changed in 16 (Jaccard ~0.8, above the bands' threshold 0.71; a repeated 3-line body with one
+    # change has Jaccard 0.67 and collides only about half the time, whatever the permutations).
+    code = "def f(x):\n" + "".join(f"    y{i} = x * {i} + {i * i}\n" for i in range(15)) + "    return y3\n"
+    assert near_duplicate_clusters([code, code.replace("y7 = x * 7", "y7 = x * 70"), "print(1)\n"],
                                    code_cfg) == [0, 0, 2]
     with pytest.raises(ValueError):
         MinHashConfig(num_perm=128, bands=10, rows=10)
+
+
+def test_minhash_estimates_are_within_the_theorys_bound_and_clusters_match_the_numpy_reference():
+    """rensa's permutations over jacode's shingle hashes: each Jaccard estimate within 4.5 standard errors
+    (sqrt(J(1-J)/128)) of the exact Jaccard of the shingle-hash sets, no bias over 300 pairs, and the same
+    clusters as the numpy (a*h + b mod 2^61-1) signatures used before, on a corpus with near and far pairs."""
+    import math
+    import random
+
+    import numpy as np
+
+    from jacode.data.minhash import MinHashConfig, MinHasher, estimated_jaccard, near_duplicate_clusters
+
+    rng = random.Random(1)
+    kanji = "日本語文章関数処理学習評価試験符号模型速度記憶領域通信暗号画像音声翻訳要約質問回答"
+    words = [a + b for a in kanji for b in kanji]  # 1,600 words: unrelated documents share few 5-grams
+    docs = ["".join(rng.choice(words) + rng.choice("をとにがの、。") for _ in range(rng.randint(30, 300)))
+            for _ in range(60)]
+    variants = [d[: len(d) // 3] + "".join(rng.choice(words) for _ in range(rng.randint(0, 40))) + d[len(d) // 3:]
+                for d in docs]
+    hasher = MinHasher()
+    sigs = hasher.signatures(docs + variants)
+    shingles = [set(hasher.shingle_hashes(t).tolist()) for t in docs + variants]
+    errors, spread = [], []
+    for _ in range(300):
+        i, j = rng.randrange(120), rng.randrange(120)
+        if i % 60 == j % 60 or rng.random() < 0.5:
+            j = (i + 60) % 120  # a document and its variant: high Jaccard
+        exact = len(shingles[i] & shingles[j]) / len(shingles[i] | shingles[j])
+        est = estimated_jaccard(sigs[i], sigs[j])
+        sd = math.sqrt(exact * (1 - exact) / 128)
+        assert abs(est - exact) <= 4.5 * sd + 1 / 128, (i, j, exact, est)
+        errors.append(est - exact)
+        spread.append(sd)
+    assert abs(sum(errors) / len(errors)) <= 4 * math.sqrt(sum(v * v for v in spread)) / len(spread) + 1e-3
+
+    def numpy_clusters(texts, cfg=MinHashConfig()):  # the implementation before rensa, transcribed
+        r = np.random.default_rng(cfg.seed)
+        a = r.integers(1, 1 << 32, cfg.num_perm, dtype=np.uint64)
+        b = r.integers(0, 1 << 32, cfg.num_perm, dtype=np.uint64)
+        parent, buckets = list(range(len(texts))), {}
+
+        def find(x):
+            while parent[x] != x:
+                x = parent[x]
+            return x
+
+        for i, t in enumerate(texts):
+            h = np.unique(hasher.shingle_hashes(t))
+            sig = ((np.outer(h, a) + b) % np.uint64((1 << 61) - 1)).min(axis=0)
+            for band in range(cfg.bands):
+                k = buckets.setdefault((band, sig[band * cfg.rows:(band + 1) * cfg.rows].tobytes()), i)
+                if k != i and find(i) != find(k):
+                    ri, rk = find(i), find(k)
+                    parent[max(ri, rk)] = min(ri, rk)
+        return [find(i) for i in range(len(texts))]
+
+    near = [d[:-5] + "違う終わり" for d in docs[:20]]  # J well above the LSH threshold
+    corpus = docs + near + ["短い", ""]
+    assert near_duplicate_clusters(corpus) == numpy_clusters(corpus)
+    assert sum(c != i for i, c in enumerate(near_duplicate_clusters(corpus))) >= 20
 
 
 EN_GOOD = ("When you write a function, give it a name that says what it does and keep it small. The tests for the "

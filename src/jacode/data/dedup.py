@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import deque
+from itertools import islice
 
 import numpy as np
 from datatrove.io import get_datafolder
@@ -23,6 +25,9 @@ from datatrove.pipeline.dedup.minhash import MinhashConfig, MinhashDedupSignatur
 from datatrove.utils.hashing import HashConfig
 
 from jacode.data.minhash import MinHashConfig, MinHasher
+
+BATCH = 1000  # documents whose signatures are computed together in the MinHash signature stage
+_PRECOMPUTED = np.ones(1, dtype=np.uint64)
 
 _TRAILING = re.compile(r"[ \t]+$", re.M)
 
@@ -69,18 +74,31 @@ class ShingleMinhashSignature(MinhashDedupSignature):
         self.language, self.word_tokenizer, self.skip_existing_sigs = "none", None, False
         self.text_hasher = MinHasher(MinHashConfig(**{**cfg.__dict__, "unit": "char"}))
         self.code_hasher = MinHasher(MinHashConfig(**{**cfg.__dict__, "unit": "word"}))
-        self._kind = "text"
 
     def get_shingles(self, text: str) -> np.ndarray:
-        hasher = self.code_hasher if self._kind == "code" else self.text_hasher
-        return hasher.shingle_hashes(text).reshape((-1, 1))
+        # The signature of this document was computed with its batch (run); datatrove only needs a non-empty
+        # array here (every document has at least one shingle: short ones are padded into one).
+        return _PRECOMPUTED
+
+    def get_signature(self, shingles: np.ndarray) -> list[list[int]]:
+        sig = self._pending.popleft()
+        rows = self.config.hashes_per_bucket
+        return [sig[b * rows:(b + 1) * rows] for b in range(self.config.num_buckets)]
 
     def run(self, data, rank: int = 0, world_size: int = 1):
-        def noting_kind(docs):
-            # The parent's loop calls get_shingles(doc.text) right after taking each document from this
-            # generator, so the kind noted here is the kind of the document being shingled.
-            for doc in docs:
-                self._kind = doc.metadata.get("kind", "text")
-                yield doc
+        """datatrove's stage 1, with the signatures computed a batch of documents at a time (numpy shingles for the
+        batch, rensa's permutations): the parent's loop takes each document from `batched` and then asks
+        get_shingles / get_signature for it, in order, so a queue hands each its own signature."""
+        self._pending: deque[list[int]] = deque()
 
-        return super().run(noting_kind(data), rank, world_size)
+        def batched(docs):
+            it = iter(docs)
+            while batch := list(islice(it, BATCH)):
+                is_code = [doc.metadata.get("kind", "text") == "code" for doc in batch]
+                rows = iter(self.text_hasher.signature_rows([d.text for d, c in zip(batch, is_code) if not c]))
+                code_rows = iter(self.code_hasher.signature_rows([d.text for d, c in zip(batch, is_code) if c]))
+                for doc, code in zip(batch, is_code):
+                    self._pending.append(next(code_rows) if code else next(rows))
+                    yield doc
+
+        return super().run(batched(data), rank, world_size)
