@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -14,6 +13,7 @@ from jacode.cli_util import friendly
 from jacode.errors import JacodeError
 from jacode.evals.cli import app as eval_app
 from jacode.synth.cli import app as synth_app
+from jacode.threads import usable_cpus
 from jacode.watch import watch_command
 
 app = typer.Typer(help="jacode: build and evaluate Japanese x software-development LLMs.",
@@ -126,7 +126,7 @@ def merge_task_arithmetic(
 def data_run(
     config: Path = typer.Argument(..., help="Data config YAML (readers, filters, dedup, output)."),
     executor: str = typer.Option("local", "--executor", help="local, slurm or ray (datatrove executors)."),
-    workers: int = typer.Option(os.cpu_count() or 1, "--workers", help="Tasks running at once."),
+    workers: int = typer.Option(usable_cpus(), "--workers", help="Tasks running at once (default: the usable cores)."),
 ):
     """Run the data pipeline; re-run the same command to resume a killed run (finished tasks are skipped)."""
     from jacode.data.pipeline import load_config, run

@@ -7,7 +7,6 @@ registry settings, the same as `jacode eval run --benchmark humaneval` would use
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from jacode.evals.check import check
@@ -15,6 +14,7 @@ from jacode.evals.execute import ExecuteConfig
 from jacode.evals.registry import get_benchmark
 from jacode.evals.run import describe, run_benchmark
 from jacode.models.init import init_model
+from jacode.threads import usable_cpus
 
 
 def run_demo(out: Path, limit: int = 8) -> dict:
@@ -27,7 +27,7 @@ def run_demo(out: Path, limit: int = 8) -> dict:
     s = get_benchmark("humaneval").settings
     print(f"[2/3] HumanEval, first {limit} problems: generate ({s.mode} mode, greedy, up to {s.max_new_tokens} new "
           "tokens: the benchmark's defaults), execute in the sandbox, score")
-    workers = os.cpu_count() or 1
+    workers = usable_cpus()
     summary = run_benchmark("humaneval", out / "humaneval", model=str(model_dir), limit=limit, workers=workers)
     print("[3/3] running all 164 reference solutions in the same sandbox")
     passed, total, _ = check(ExecuteConfig(benchmark="humaneval", workers=workers))

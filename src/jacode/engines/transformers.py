@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jacode.engines.base import Completion, Engine, EngineError, Progress, Request, SamplingParams, truncate_at_stop
 from jacode.models.checks import check_model_dir
+from jacode.threads import configure_torch
 
 
 class TransformersEngine(Engine):
@@ -19,6 +20,8 @@ class TransformersEngine(Engine):
 
         self.torch = torch
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        if self.device == "cpu":
+            configure_torch("generation")
         torch_dtype = getattr(torch, dtype) if dtype else (torch.bfloat16 if self.device == "cuda" else torch.float32)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Optional
@@ -21,6 +20,7 @@ import typer
 
 from jacode.cli_util import friendly
 from jacode.errors import JacodeError
+from jacode.threads import usable_cpus
 
 app = typer.Typer(help="Evaluate models: generate, execute in the sandbox, score; judged and metric benchmarks.",
                   no_args_is_help=True)
@@ -71,7 +71,8 @@ METRIC = (  # benchmark options of the metric benchmarks
                                                                            "(default) or ipadic (llm-jp-eval's)."),
 )
 EXECUTION = (
-    _opt("workers", int, os.cpu_count() or 1, "--workers", "-j", help="Parallel sandboxed executions."),
+    _opt("workers", int, usable_cpus(), "--workers", "-j", help="Parallel sandboxed executions (default: the usable "
+         "cores: affinity and cgroup quota)."),
     _opt("timeout", float, 10.0, "--timeout", help="Wall-clock seconds per sample."),
     _opt("memory_mb", int, 4096, "--memory-mb", help="Address-space limit per sample (MiB)."),
     _opt("no_dedup", bool, False, "--no-dedup", help="Execute identical programs separately."),

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from jacode.io import JsonlAppender, read_jsonl, refuse_changed_config, write_js
 from jacode.languages import get_language
 from jacode.sandbox.checks import Verdict, run_checks
 from jacode.sandbox.isolation import Limits, Sandbox
+from jacode.threads import usable_cpus
 
 RESULTS = "results.jsonl"
 PARTIAL = "results.partial.jsonl"
@@ -34,7 +34,7 @@ RUN_INFO = "execution_config.json"
 class ExecuteConfig:
     benchmark: str
     data: str | None = None
-    workers: int = max(1, os.cpu_count() or 1)
+    workers: int = field(default_factory=usable_cpus)
     timeout_s: float = 10.0
     memory_mb: int = 4096
     dedup: bool = True

@@ -7,6 +7,7 @@ second copy in memory); with full training the reference log-probabilities can b
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from typing import Annotated
 from jacode.data_policy import refuse_eval_only
 from jacode.errors import JacodeError
 from jacode.io import read_jsonl
+from jacode.threads import configure_torch
 from jacode.train.settings import FineTuneConfig, require_tracker
 from jacode.train.sft import _cuda, check_lora_targets, train_and_save
 
@@ -74,6 +76,8 @@ def dpo(cfg: DPORunConfig, out: str | Path) -> Path:
         learning_rate=cfg.lr or (5e-6 if cfg.lora else 5e-7), seed=cfg.seed, logging_steps=10,
         report_to=[] if cfg.report_to == "none" else [cfg.report_to], save_strategy="epoch", use_cpu=not _cuda(),
     )
+    if not _cuda():
+        configure_torch("training", processes=int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
     trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                          peft_config=peft_config)
     return train_and_save(trainer, tokenizer, out, merge=cfg.lora and cfg.merge_lora)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -21,6 +22,7 @@ from tqdm import tqdm
 from jacode.config import STRICT
 from jacode.errors import JacodeError
 from jacode.io import JsonlAppender, appended_records, write_json, write_jsonl
+from jacode.threads import configure_torch
 from jacode.train.fim import FimConfig
 from jacode.train.packing import PackedStream, block_causal_mask, data_files, position_ids_for
 from jacode.train.settings import require_tracker, tracker_problem
@@ -99,6 +101,8 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
     accelerator = Accelerator(gradient_accumulation_steps=cfg.grad_accum,
                               log_with=None if cfg.report_to == "none" else cfg.report_to, project_dir=str(out))
     set_seed(cfg.seed)
+    if accelerator.device.type == "cpu":  # ranks of a CPU launch share this node's cores
+        configure_torch("training", processes=int(os.environ.get("LOCAL_WORLD_SIZE", accelerator.num_processes)))
     model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=getattr(torch, cfg.dtype))
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:
         raise JacodeError(f"tokenizer has {len(tokenizer)} tokens, the model's embedding only "

@@ -10,6 +10,7 @@ a chat model keeps stopping correctly in FIM mode.
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Annotated, Any
 from jacode.data_policy import refuse_eval_only
 from jacode.errors import JacodeError
 from jacode.io import read_jsonl
+from jacode.threads import configure_torch
 from jacode.tokenizer.plain import PlainEncoder
 from jacode.train.fim import FimConfig, Sentinels, permute
 from jacode.train.settings import FineTuneConfig, require_tracker
@@ -175,6 +177,8 @@ def sft(cfg: SFTRunConfig, out: str | Path) -> Path:
         seed=cfg.seed, report_to=[] if cfg.report_to == "none" else [cfg.report_to], logging_steps=10,
         save_strategy="epoch", use_cpu=not _cuda(), dataset_num_proc=None,
     )
+    if not _cuda():
+        configure_torch("training", processes=int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                          peft_config=peft_config)
     return train_and_save(trainer, tokenizer, out, merge=cfg.lora and cfg.merge_lora)
