@@ -17,30 +17,20 @@ lizard treats unknown file extensions as C, so only languages it really supports
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_left
 from dataclasses import asdict, dataclass
-from functools import cache
 
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
 
-from jacode.languages import find_language
-
-
-def lizard_file(language: str | None) -> str | None:
-    """A file name whose extension selects lizard's reader for the language, or None when lizard has none."""
-    lang = find_language(language)
-    return f"a.{lang.extensions[0]}" if lang and lang.lizard else None
-
-# tree-sitter node types that lizard also reports as functions.
-FUNCTION_NODES = frozenset({
-    "function_definition", "function_declaration", "method_declaration", "constructor_declaration",
-    "method_definition", "function_expression", "arrow_function", "generator_function_declaration",
-    "function_item", "local_function_statement", "func_literal"})
-# Definitions that lizard certainly reports as functions (anonymous ones it may not): a lower bound on its count.
-NAMED_FUNCTIONS = frozenset({"function_definition", "function_declaration", "method_declaration",
-                             "constructor_declaration", "method_definition", "function_item"})
+# The screen and lizard run in parser workers, from parsing.py (no datatrove import there); re-exported here.
+from jacode.data.parsing import (  # noqa: F401
+    FUNCTION_NODES,
+    NAMED_FUNCTIONS,
+    condition_pattern,
+    lizard_file,
+    measure,
+    screen,
+)
 
 
 @dataclass(frozen=True)
@@ -51,60 +41,6 @@ class ComplexityBounds:
     max_nloc: int | None = 20_000
     min_functions: int | None = None  # function-count bounds cannot be screened: set them and lizard always runs
     max_functions: int | None = None
-
-
-@cache
-def condition_pattern(language: str) -> re.Pattern:
-    """A regex matching every token lizard counts as a condition in `language` (and some that it does not)."""
-    from lizard_languages import get_reader_for
-
-    conditions = get_reader_for(lizard_file(language))(None).conditions
-    words = sorted(c for c in conditions if c.isalpha())
-    operators = sorted((re.escape(c) for c in conditions if not c.isalpha()), key=len, reverse=True)
-    parts = ([r"\b(?:" + "|".join(words) + r")\b"] if words else []) + operators
-    return re.compile("|".join(parts).encode())  # bytes: tree-sitter's offsets are byte offsets
-
-
-def screen(language: str, text: str, root) -> dict | None:
-    """Upper bounds for lizard's measures from a tree-sitter tree (runs in the parser worker)."""
-    if lizard_file(language) is None:
-        return None
-    data = text.encode("utf-8")
-    pattern = condition_pattern(language)
-    spans: list[tuple[int, int, bool]] = []
-    code_rows: set[int] = set()  # rows holding a code token outside functions, or a function's first line
-    stack = [root]
-    while stack:  # visit only nodes outside functions: an outermost function bounds everything nested in it
-        node = stack.pop()
-        kind = node.type
-        if kind in FUNCTION_NODES:
-            # Abstract/interface methods have no body and lizard does not count them: not in the lower bound.
-            named = kind in NAMED_FUNCTIONS and node.child_by_field_name("body") is not None
-            spans.append((node.start_byte, node.end_byte, named))
-            code_rows.add(node.start_point[0])
-        elif "comment" in kind or "string" in kind:
-            continue  # lizard counts comments and docstrings as non-code lines: never count them here
-        elif node.child_count == 0:
-            if node.end_byte > node.start_byte:  # zero-width nodes (an empty module, missing tokens) hold nothing
-                code_rows.add(node.start_point[0])
-        else:
-            stack.extend(node.children)
-    # One pass of the condition regex over the whole file; each span's count is then two binary searches.
-    hits = [m.start() for m in pattern.finditer(data)]
-    inside = [bisect_left(hits, end) - bisect_left(hits, start) for start, end, _ in spans]
-    return {"functions": sum(named for _, _, named in spans), "total_decisions": len(hits),
-            "max_decisions": max([*inside, len(hits) - sum(inside)]),
-            "nonblank_lines": sum(1 for ln in text.splitlines() if ln.strip()), "code_lines": len(code_rows)}
-
-
-def measure(language: str, text: str) -> dict:
-    """lizard's measures for one file (runs in a worker process)."""
-    import lizard
-
-    info = lizard.FileAnalyzer(lizard.get_extensions([])).analyze_source_code(lizard_file(language), text)
-    ccns = [f.cyclomatic_complexity for f in info.function_list]
-    return {"functions": len(ccns), "max_ccn": max(ccns, default=0),
-            "avg_ccn": sum(ccns) / len(ccns) if ccns else 0.0, "nloc": info.nloc}
 
 
 def check_bounds(m: dict, b: ComplexityBounds) -> str | None:
@@ -145,30 +81,46 @@ class ComplexityFilter(BaseFilter):
     name = "🧮 complexity (lizard)"
 
     def __init__(self, bounds: ComplexityBounds = ComplexityBounds(), timeout_s: float = 10.0,
-                 use_screen: bool = True, exclusion_writer=None):
+                 use_screen: bool = True, exclusion_writer=None, batch_size: int = 64):
         from jacode.data.parse_worker import ParserProcess
 
-        super().__init__(exclusion_writer)
+        super().__init__(exclusion_writer, batch_size=batch_size)
         self.bounds = bounds
         self.timeout_s = timeout_s
         self.use_screen = use_screen
-        self.worker = ParserProcess("jacode.data.complexity:measure")
+        self.worker = ParserProcess("jacode.data.parsing:measure")
 
-    def filter(self, doc: Document) -> bool | tuple[bool, str]:
-        language = doc.metadata.get("language")
-        if doc.metadata.get("kind", "code") != "code" or lizard_file(language) is None:
+    def _screen(self, doc: Document) -> bool | None:
+        """True when the document passes without lizard (not code, no lizard reader, or the screen proves it)."""
+        if doc.metadata.get("kind", "code") != "code" or lizard_file(doc.metadata.get("language")) is None:
             return True
         s = doc.metadata.get("structure")
         if self.use_screen and s and screen_passes(s, self.bounds):
             self.stat_update("screened_pass")
             return True
-        m = self.worker.ask(language, doc.text, self.timeout_s)
+        return None
+
+    def _verdict(self, doc: Document, m: dict | str) -> bool | tuple[bool, str]:
         if isinstance(m, str):
             return False, m.replace("parser", "lizard")
         self.stat_update("lizard_runs")
         doc.metadata["complexity"] = m
         reason = check_bounds(m, self.bounds)
         return True if reason is None else (False, reason)
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        if self._screen(doc):
+            return True
+        return self._verdict(doc, self.worker.ask(doc.metadata.get("language"), doc.text, self.timeout_s))
+
+    def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
+        verdicts: list = [True] * len(batch)
+        todo = [i for i, doc in enumerate(batch) if not self._screen(doc)]
+        results = self.worker.ask_many([(batch[i].metadata.get("language"), batch[i].text) for i in todo],
+                                       self.timeout_s)
+        for i, m in zip(todo, results):
+            verdicts[i] = self._verdict(batch[i], m)
+        return verdicts
 
     def __del__(self) -> None:
         try:

@@ -1,8 +1,11 @@
 """A parser worker process (`python -m jacode.data.parse_worker MODULE:FUNCTION`) and its client, ParserProcess.
 
-Reads "<length>\\n<json {language, text}>" requests on stdin, answers "<length>\\n<json>" with the parse
-function's result. It runs in its own process so that a parser bug (a segfault in a C grammar, an endless
-parse) kills only this worker, never the pipeline; see syntax.py.
+Reads "<length>\\n<json>" requests on stdin: {language, text} for one file, answered with one "<length>\\n<json>"
+(the parse function's result), or {batch: [[language, text], ...]} for several, answered with one such message
+per file as soon as that file is parsed, so that the client still times each file on its own and knows which
+file a crash or a hang belongs to. One round trip per batch instead of per file saves most of the
+inter-process cost on small files. It runs in its own process so that a parser bug (a segfault in a C grammar,
+an endless parse) kills only this worker, never the pipeline; see syntax.py.
 """
 
 import importlib
@@ -20,8 +23,10 @@ class ParserProcess:
     def __init__(self, parser: str):
         self.parser = parser
         self.proc: subprocess.Popen | None = None
+        self._buf = bytearray()  # read from the worker, not yet consumed
 
     def _start(self) -> None:
+        self._buf = bytearray()
         self.proc = subprocess.Popen([sys.executable, "-m", "jacode.data.parse_worker", self.parser],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         if self._read_line(30) != b"ready\n":
@@ -29,16 +34,31 @@ class ParserProcess:
             raise RuntimeError(f"parser worker {self.parser} did not start")
 
     def _read_line(self, timeout: float) -> bytes | None:
-        fd, line, deadline = self.proc.stdout.fileno(), b"", time.monotonic() + timeout
-        while not line.endswith(b"\n"):
+        """The next line from the worker; None when none came within `timeout`, b"" when the worker is gone.
+        Reads the pipe in chunks into self._buf (with a batch in flight, answers follow each other in the pipe)."""
+        fd, deadline = self.proc.stdout.fileno(), time.monotonic() + timeout
+        while (end := self._buf.find(b"\n")) < 0:
             ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
             if not ready:
                 return None
-            ch = os.read(fd, 1)
-            if not ch:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
                 return b""
-            line += ch
+            self._buf += chunk
+        line = bytes(self._buf[:end + 1])
+        del self._buf[:end + 1]
         return line
+
+    def _read_exact(self, n: int) -> bytes:
+        fd = self.proc.stdout.fileno()
+        while len(self._buf) < n:
+            chunk = os.read(fd, max(n - len(self._buf), 1 << 16))
+            if not chunk:
+                break
+            self._buf += chunk
+        data = bytes(self._buf[:n])
+        del self._buf[:n]
+        return data
 
     def ask(self, language: str, text: str, timeout: float) -> dict | str:
         if self.proc is None or self.proc.poll() is not None:
@@ -57,7 +77,35 @@ class ParserProcess:
         if not header:
             self.close()
             return "parser_crash"
-        return json.loads(self.proc.stdout.read(int(header)))
+        return json.loads(self._read_exact(int(header)))
+
+    def ask_many(self, items: list[tuple[str, str]], timeout: float) -> list[dict | str]:
+        """`ask` for each (language, text), one round trip for all: the same results, including a reason string
+        for the file that crashed or hung the worker (the files after it go to a fresh worker)."""
+        results: list[dict | str] = []
+        while len(results) < len(items):
+            rest = items[len(results):]
+            if len(rest) == 1:
+                results.append(self.ask(*rest[0], timeout))
+                continue
+            if self.proc is None or self.proc.poll() is not None:
+                self._start()
+            data = json.dumps({"batch": rest}).encode()
+            try:
+                self.proc.stdin.write(b"%d\n" % len(data) + data)
+                self.proc.stdin.flush()
+            except BrokenPipeError:
+                self.close()
+                results.append("parser_crash")
+                continue
+            for _ in rest:  # each file has its own timeout, from the previous file's answer
+                header = self._read_line(timeout)
+                if not header:
+                    self.close()
+                    results.append("parser_timeout" if header is None else "parser_crash")
+                    break
+                results.append(json.loads(self._read_exact(int(header))))
+        return results
 
     def close(self) -> None:
         if self.proc is not None:
@@ -81,9 +129,10 @@ def main() -> None:
         if not header:
             return
         req = json.loads(stdin.read(int(header)))
-        resp = json.dumps(parse(req["language"], req["text"])).encode()
-        stdout.write(b"%d\n" % len(resp) + resp)
-        stdout.flush()
+        for language, text in req["batch"] if "batch" in req else [(req["language"], req["text"])]:
+            resp = json.dumps(parse(language, text)).encode()
+            stdout.write(b"%d\n" % len(resp) + resp)
+            stdout.flush()
 
 
 if __name__ == "__main__":

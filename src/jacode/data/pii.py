@@ -17,10 +17,37 @@ RULES: list[tuple[str, re.Pattern]] = [
                                 r"(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")),
 ]
 
+# For each rule, a cheap test that every match passes, so that most files skip the rule's own scan (a leading \b
+# and backtracking over every word: ~1 s per 30 MB each). The tests look for a literal first ("@", ".", a key's
+# prefix), which the regex engine finds fast, then check the character before it.
+_GITHUB_KEY = re.compile(r"gh[pousr]_")
+_EMAIL_DOMAIN = re.compile(r"@[A-Za-z0-9.-]+\.[A-Za-z]{2}")  # no "@" inside: a match never hides the next "@"
+_EMAIL_LOCAL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+_IP_TAIL = re.compile(r"\.(?=\d{1,3}\.\d{1,3}\.\d)")  # one character long: every candidate dot is seen
+
+
+def _may_be_email(t: str) -> bool:
+    return "@" in t and any(m.start() > 0 and t[m.start() - 1] in _EMAIL_LOCAL for m in _EMAIL_DOMAIN.finditer(t))
+
+
+def _may_be_ip(t: str) -> bool:  # `\d` of a str pattern is a Unicode decimal digit, as str.isdecimal
+    return any(m.start() > 0 and t[m.start() - 1].isdecimal() for m in _IP_TAIL.finditer(t))
+
+
+MAY_MATCH = {
+    "<PRIVATE_KEY>": lambda t: "PRIVATE KEY-----" in t,
+    "<API_KEY>": lambda t: ("sk-" in t or "AKIA" in t or "AIza" in t or "xox" in t
+                            or _GITHUB_KEY.search(t) is not None),
+    "<EMAIL>": _may_be_email,
+    "<IP_ADDRESS>": _may_be_ip,
+}
 
 def scrub(text: str) -> tuple[str, dict[str, int]]:
     counts: dict[str, int] = {}
     for placeholder, pattern in RULES:
+        may_match = MAY_MATCH.get(placeholder)
+        if may_match is not None and not may_match(text):
+            continue
         text, n = pattern.subn(placeholder, text)
         if n:
             counts[placeholder] = n

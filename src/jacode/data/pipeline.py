@@ -4,9 +4,10 @@ Stages (each a datatrove executor with its own logging folder under OUTPUT/logs,
 
   filter        readers, PII scrubbing, language check, code heuristics, syntax, complexity, ja/en quality
                 → OUTPUT/work/filtered                                          (`tasks` tasks)
-  exact_*       signatures → find duplicates (1 task) → filter → OUTPUT/work/exact
+  exact_*       signatures → find duplicates (1 task) → filter → OUTPUT/work/exact (when MinHash follows)
   minhash_*     signatures → LSH buckets (one task per band) → clusters (1 task) → filter
-  (last)        per-language stats → OUTPUT/data in jsonl.gz or parquet shards
+  (last)        the last filtering stage also counts languages and writes OUTPUT/data (jsonl.gz or parquet):
+                with dedup off, the filter stage writes OUTPUT/data itself
 
 Every dropped document is written with its reason under OUTPUT/excluded/<step>/. datatrove marks each finished
 task, so a killed run started again skips finished tasks and redoes the interrupted ones from their inputs:
@@ -133,15 +134,13 @@ class OutputRecord:
 
 
 def build_stages(cfg: DataConfig) -> list[tuple[str, list, int]]:
-    """(stage name, pipeline steps, tasks) in order."""
-    from datatrove.pipeline.dedup.exact_dedup import ExactDedupFilter, ExactDedupSignature, ExactFindDedups
-    from datatrove.pipeline.dedup.minhash import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter
-    from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
+    """(stage name, pipeline steps, tasks) in order.
 
+    The last stage that filters documents (the filter stage itself when dedup is off) also counts the languages
+    and writes the output: no stage only copies one set of shards into another.
+    """
     from jacode.data.code_filters import CodeHeuristicsFilter
     from jacode.data.complexity import ComplexityFilter, bounds_from_dict
-    from jacode.data.dedup import ShingleMinhashSignature, datatrove_minhash_config, exact_config
-    from jacode.data.minhash import MinHashConfig
     from jacode.data.pii import PIIScrubber
     from jacode.data.readers import ShardReader, document_reader
     from jacode.data.stats import LanguageStats
@@ -153,17 +152,32 @@ def build_stages(cfg: DataConfig) -> list[tuple[str, list, int]]:
         LanguageFilter,
         TextThresholds,
     )
+    from jacode.data.writers import WORK_LEVEL, GzipJsonlWriter
 
     out = Path(cfg.output)
     work = out / "work"
 
     def excluded(name: str, reason: str | None = None):
-        return JsonlWriter(str(out / "excluded" / name), output_filename="${rank}.jsonl.gz",
-                           adapter=WithReason(reason) if reason else None)
+        return GzipJsonlWriter(str(out / "excluded" / name), output_filename="${rank}.jsonl.gz",
+                               adapter=WithReason(reason) if reason else None)
 
     def shards(folder: Path):
         return ShardReader(str(folder), glob_pattern="*.jsonl.gz", add_file_path=False)
 
+    def work_writer(folder: Path):
+        return GzipJsonlWriter(str(folder), output_filename="${rank}.jsonl.gz", level=WORK_LEVEL)
+
+    def final_steps() -> list:
+        if cfg.format == "parquet":
+            from datatrove.pipeline.writers import ParquetWriter
+
+            writer = ParquetWriter(str(out / "data"), output_filename="${rank}.parquet", adapter=OutputRecord(True))
+        else:
+            writer = GzipJsonlWriter(str(out / "data"), output_filename="${rank}.jsonl.gz",
+                                     adapter=OutputRecord(False))
+        return [LanguageStats(), writer]
+
+    exact, minhash = cfg.dedup.exact, cfg.dedup.minhash is not None
     steps: list = [document_reader(r) for r in cfg.readers]
     if cfg.pii:
         steps.append(PIIScrubber())
@@ -181,11 +195,17 @@ def build_stages(cfg: DataConfig) -> list[tuple[str, list, int]]:
     if cfg.text.english is not None:
         steps.append(EnglishQualityFilter(EnglishThresholds(**cfg.text.english),
                                           exclusion_writer=excluded("english_quality")))
-    steps.append(JsonlWriter(str(work / "filtered"), output_filename="${rank}.jsonl.gz"))
+    if not exact and not minhash:
+        return [("filter", steps + final_steps(), cfg.tasks)]
+    steps.append(work_writer(work / "filtered"))
     stages = [("filter", steps, cfg.tasks)]
     current = work / "filtered"
 
-    if cfg.dedup.exact:
+    if exact:
+        from datatrove.pipeline.dedup.exact_dedup import ExactDedupFilter, ExactDedupSignature, ExactFindDedups
+
+        from jacode.data.dedup import exact_config
+
         ec = exact_config()
         stages += [
             ("exact_signatures", [shards(current), ExactDedupSignature(str(work / "exact_sigs"), ec)], cfg.tasks),
@@ -193,13 +213,15 @@ def build_stages(cfg: DataConfig) -> list[tuple[str, list, int]]:
             ("exact_filter", [shards(current), ExactDedupFilter(str(work / "exact_dups"), ec,
                                                                 exclusion_writer=excluded("exact_dedup",
                                                                                           "exact_duplicate")),
-                              JsonlWriter(str(work / "exact"), output_filename="${rank}.jsonl.gz")], cfg.tasks)]
+                              *(final_steps() if not minhash else [work_writer(work / "exact")])], cfg.tasks)]
         current = work / "exact"
 
-    final_writer = (ParquetWriter(str(out / "data"), output_filename="${rank}.parquet", adapter=OutputRecord(True))
-                    if cfg.format == "parquet" else
-                    JsonlWriter(str(out / "data"), output_filename="${rank}.jsonl.gz", adapter=OutputRecord(False)))
-    if cfg.dedup.minhash is not None:
+    if minhash:
+        from datatrove.pipeline.dedup.minhash import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter
+
+        from jacode.data.dedup import ShingleMinhashSignature, datatrove_minhash_config
+        from jacode.data.minhash import MinHashConfig
+
         try:
             mh = MinHashConfig(**cfg.dedup.minhash)
         except (TypeError, ValueError) as e:
@@ -215,9 +237,7 @@ def build_stages(cfg: DataConfig) -> list[tuple[str, list, int]]:
             ("minhash_filter", [shards(current),
                                 MinhashDedupFilter(str(work / "minhash_remove"),
                                                    exclusion_writer=excluded("near_dedup", "near_duplicate")),
-                                LanguageStats(), final_writer], cfg.tasks)]
-    else:
-        stages.append(("write", [shards(current), LanguageStats(), final_writer], cfg.tasks))
+                                *final_steps()], cfg.tasks)]
     return stages
 
 

@@ -15,7 +15,7 @@ from datatrove.pipeline.base import PipelineStep
 
 
 def estimated_tokens(text: str) -> int:
-    ascii_chars = sum(1 for c in text if c < "\x80")
+    ascii_chars = len(text) if text.isascii() else len(text.encode("ascii", "ignore"))
     return ascii_chars // 4 + (len(text) - ascii_chars)
 
 
