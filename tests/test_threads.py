@@ -11,7 +11,7 @@ from jacode import threads
 def machine(monkeypatch):
     def set_(cpus: int, load: float):
         monkeypatch.setattr(threads, "usable_cpus", lambda: cpus)
-        monkeypatch.setattr(threads.os, "getloadavg", lambda: (load, load, load))
+        monkeypatch.setattr(threads, "_runnable", lambda: [round(load)] * 5)
         monkeypatch.delenv(threads.ENV, raising=False)
 
     return set_
@@ -57,3 +57,8 @@ def test_usable_cpus_honours_the_affinity_mask():
     import os
 
     assert 1 <= threads.usable_cpus() <= len(os.sched_getaffinity(0))
+
+
+def test_runnable_tasks_are_sampled_now():
+    samples = threads._runnable()
+    assert len(samples) >= 1 and all(n >= 1 for n in samples)  # at least this process is running

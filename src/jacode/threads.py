@@ -9,14 +9,16 @@ slower with torch's default than with one thread. jacode therefore gives torch t
 
 usable cores: the CPU affinity mask and a cgroup CPU quota, not the machine's count; processes: the ranks of a
 multi-process CPU launch on this node; reserved: cores other jacode work needs at the same time; load of others:
-the 1-minute load average minus what this process contributes. `JACODE_TORCH_THREADS` overrides the choice. The
-choice and its reasons are logged once per process. GPU work is not touched (torch's CPU threads barely matter).
+the tasks runnable right now (sampled from /proc/loadavg) besides this process. `JACODE_TORCH_THREADS` overrides
+the choice. The choice and its reasons are logged once per process. GPU work is not touched.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 import sys
+import time
 from pathlib import Path
 
 ENV = "JACODE_TORCH_THREADS"
@@ -42,12 +44,23 @@ def usable_cpus() -> int:
     return max(1, n)
 
 
+def _runnable() -> list[int]:
+    """Runnable tasks on the machine right now (this process included), a few samples 10 ms apart: the 4th field of
+    /proc/loadavg. Instantaneous, unlike the 1-minute load average, which still counts a stage that just ended
+    (a recipe's previous stage made jacode's own next stage look busy)."""
+    samples = []
+    for i in range(5):
+        if i:
+            time.sleep(0.01)
+        try:
+            samples.append(int(Path("/proc/loadavg").read_text().split()[3].split("/")[0]))
+        except (OSError, ValueError, IndexError):
+            return [round(os.getloadavg()[0]) + 1] if hasattr(os, "getloadavg") else [1]
+    return samples
+
+
 def _load_of_others() -> float:
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        return 0.0
-    return max(0.0, load - 1.0)  # this process is (about) one runnable task of the load
+    return max(0.0, statistics.median(_runnable()) - 1)  # this process is one of the runnable tasks
 
 
 def torch_threads(processes: int = 1, reserve: int = 0) -> tuple[int, str]:
