@@ -178,6 +178,7 @@ class SynthStageConfig:
     japanese_filter: Annotated[bool, "keep only Japanese instructions"] = True
     max_new_tokens: Annotated[int, "tokens per instruction and response"] = 64
     judge_model: Annotated[str | None, "score pairs with this model as a judge"] = None
+    judge_max_new_tokens: Annotated[int, "the judge's longest answer, in tokens"] = 512
     reward_model: Annotated[str | None, "score pairs with this reward model"] = None
     min_margin: Annotated[float, "least score margin for a preference pair"] = 0.0
     seed: Annotated[int, "random seed"] = 0
@@ -212,7 +213,7 @@ def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
     if cfg.judge_model or cfg.reward_model:
         from jacode.synth.scoring import JudgeScorer, RewardScorer, ScoreConfig, score_candidates
 
-        sc = ScoreConfig(min_margin=cfg.min_margin)
+        sc = ScoreConfig(min_margin=cfg.min_margin, judge_max_new_tokens=cfg.judge_max_new_tokens)
         scorer = (RewardScorer(cfg.reward_model) if cfg.reward_model
                   else JudgeScorer(make_engine("transformers", model=cfg.judge_model), sc))
         scored = score_candidates(candidates, scorer, out / "scored", sc)

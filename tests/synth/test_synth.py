@@ -223,7 +223,8 @@ def test_judge_scoring_swaps_positions_and_writes_trl_sets(tmp_path, tiny_model)
 
     server = ScriptedServer(responder=judge_responder)
     try:
-        scorer = JudgeScorer(make_engine("openai", endpoint=server.url, model_name="judge"), ScoreConfig())
+        scorer = JudgeScorer(make_engine("openai", endpoint=server.url, model_name="judge"),
+                             ScoreConfig(judge_max_new_tokens=40))
         stats = score_candidates(_candidates(tmp_path / "c.jsonl"), scorer, tmp_path / "out")
     finally:
         server.stop()
@@ -233,6 +234,7 @@ def test_judge_scoring_swaps_positions_and_writes_trl_sets(tmp_path, tiny_model)
     assert all(j["outcome"] == "tie" for j in scores["q3"]["detail"]["judgments"])
     assert stats["judge_parse_failures"] == 2  # q3's two orders, after the retries
     assert len([r for r in server.requests if "MALFORMED" in r["body"]["messages"][-1]["content"]]) == 6
+    assert {r["body"]["max_tokens"] for r in server.requests} == {40}  # the judge's budget is a setting
     dpo = list(read_jsonl(tmp_path / "out" / "dpo.jsonl"))
     assert len(dpo) == 1 and dpo[0]["rejected"][0]["content"] == "短い。"
     assert dpo[0]["chosen"][0]["content"].startswith("リスト内包表記は [式")

@@ -140,13 +140,15 @@ def score_cmd(
     judge_model: Optional[str] = typer.Option(None, "--judge-model", help="Judge model id, or a local HF "
                                                                           "directory without --judge-endpoint."),
     min_margin: float = typer.Option(0.0, "--min-margin", help="best − worst score must exceed it for DPO."),
+    judge_max_new_tokens: int = typer.Option(512, "--judge-max-new-tokens", min=1,
+                                             help="The judge's longest answer, in tokens."),
     concurrency: int = Concurrency,
 ):
     """Score responses (reward model or position-swapped LLM judge); write OUT/sft.jsonl and OUT/dpo.jsonl."""
     from jacode.errors import JacodeError
     from jacode.synth.scoring import JudgeScorer, RewardScorer, ScoreConfig, score_candidates
 
-    cfg = ScoreConfig(min_margin=min_margin)
+    cfg = ScoreConfig(min_margin=min_margin, judge_max_new_tokens=judge_max_new_tokens)
     if reward_model and (judge_endpoint or judge_model):
         raise JacodeError("give either --reward-model or a judge (--judge-endpoint/--judge-model), not both")
     if reward_model:

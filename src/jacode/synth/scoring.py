@@ -53,6 +53,9 @@ class ScoreConfig:
     min_margin: float = 0.0  # best − worst must exceed this for a DPO pair
     judge_retries: int = 2
     batch_size: int = 16
+    # A verdict needs a few tokens after its reasoning; the limit bounds what a judge that never stops costs
+    # (each unparseable answer is asked again judge_retries times).
+    judge_max_new_tokens: int = 512
 
 
 def parse_verdict(text: str) -> str | None:
@@ -76,7 +79,7 @@ def question_text(prompt: list[dict]) -> str:
 class JudgeScorer:
     def __init__(self, engine: Engine, cfg: ScoreConfig, params: SamplingParams | None = None):
         self.engine, self.cfg = engine, cfg
-        self.params = params or SamplingParams(temperature=0.0, max_new_tokens=512)
+        self.params = params or SamplingParams(temperature=0.0, max_new_tokens=cfg.judge_max_new_tokens)
         self.failures = 0
 
     def _ask(self, prompts: list[str]) -> list[tuple[str | None, str]]:
