@@ -39,7 +39,7 @@ app.add_typer(data_app, name="data")
 def serve_cmd(
     model: str = typer.Argument(..., help="Local HF model directory."),
     host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
+    port: int = typer.Option(8000, "--port", help="0: any free port (the 'listening on' line names it)."),
     served_name: Optional[str] = typer.Option(None, "--served-name", help="Model id clients use (default: MODEL)."),
     batch_size: int = typer.Option(8, "--batch-size"),
 ):

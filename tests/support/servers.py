@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -20,26 +21,38 @@ def free_port() -> int:
 
 
 class JacodeServer:
-    """`jacode serve MODEL` as a real process; stopped on exit."""
+    """`jacode serve MODEL` as a real process on a port it picks itself (--port 0); stopped on exit."""
 
     def __init__(self, model: str, served_name: str = "tiny"):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/v1"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jacode", "serve", model, "--port", str(self.port), "--served-name", served_name],
+            [sys.executable, "-m", "jacode", "serve", model, "--port", "0", "--served-name", served_name],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
+        self.log: list[str] = []
+        found: dict[str, str] = {}
+
+        def read() -> None:  # the "listening on" line gives the URL; the rest is kept for failure messages
+            for raw in self.proc.stdout:
+                line = raw.decode(errors="replace")
+                self.log.append(line)
+                m = re.search(r"listening on (http://\S+/v1)", line)
+                if m:
+                    found["url"] = m.group(1)
+
+        threading.Thread(target=read, daemon=True).start()
         deadline = time.time() + 120
-        while time.time() < deadline:
+        while time.time() < deadline and "url" not in found:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"jacode serve exited: {self.proc.stdout.read().decode()}")
-            try:
-                if httpx.get(f"{self.url}/models", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
                 time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("jacode serve did not come up in 120 s")
+                raise RuntimeError(f"jacode serve exited: {''.join(self.log)}")
+            time.sleep(0.05)
+        if "url" not in found:
+            self.stop()
+            raise RuntimeError("jacode serve did not say where it listens within 120 s")
+        self.url = found["url"]
+        self.port = int(self.url.rsplit(":", 1)[1].split("/")[0])
+        # Bound before the line was printed: the first request is answered.
+        assert httpx.get(f"{self.url}/models", timeout=10).status_code == 200
 
     def stop(self) -> None:
         self.proc.terminate()

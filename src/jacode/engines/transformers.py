@@ -62,22 +62,66 @@ class TransformersEngine(Engine):
     def stream(self, messages: list[dict[str, str]], params: SamplingParams):
         import threading
 
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         text = self.render(Request(messages=messages))
         enc = self.tokenizer([text], return_tensors="pt", add_special_tokens=False).to(self.device)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        cancelled = threading.Event()
+
+        class Cancelled(StoppingCriteria):  # the consumer went away (a client closed its stream): stop at once
+            def __call__(self, input_ids, scores, **kwargs):
+                return cancelled.is_set()
+
         kwargs = dict(max_new_tokens=params.max_new_tokens, pad_token_id=self.tokenizer.pad_token_id,
-                      do_sample=params.temperature > 0, streamer=streamer)
+                      do_sample=params.temperature > 0, streamer=streamer,
+                      stopping_criteria=StoppingCriteriaList([Cancelled()]))
         if params.temperature > 0:
             kwargs.update(temperature=params.temperature, top_p=params.top_p)
         else:
             kwargs.update(temperature=None, top_p=None, top_k=None)
+        if params.stop:
+            kwargs.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
         self.torch.manual_seed(params.seed)
         worker = threading.Thread(target=self.model.generate, kwargs={**enc, **kwargs}, daemon=True)
         worker.start()
-        yield from streamer
-        worker.join()
+        sent = ""
+        try:
+            for piece in streamer:
+                # The stop string itself is not part of the answer (as in generate()); pieces may split it.
+                text, stopped = truncate_at_stop(sent + piece, list(params.stop))
+                if len(text) > len(sent):
+                    yield text[len(sent):]
+                    sent = text
+                if stopped:
+                    break
+        finally:
+            cancelled.set()
+            worker.join()  # the model is free again only when its generate() has returned
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids as generate() sees a prompt (no special tokens added: the chat template has them)."""
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def token_logprobs(self, ids: list[int], top: int = 0) -> list[tuple[str, float | None, dict[str, float]]]:
+        """(token, log-probability given the tokens before it, the `top` likeliest tokens there) for each token;
+        the first token has no context: None. One teacher-forced forward pass (what loglikelihood tasks need)."""
+        torch = self.torch
+        if not ids:
+            return []
+        with torch.no_grad():
+            logits = self.model(torch.tensor([ids], device=self.device)).logits[0].float()
+        logp = torch.log_softmax(logits, dim=-1)
+        tok = lambda i: self.tokenizer.decode([int(i)])  # noqa: E731 - each token's own text, as vLLM returns it
+        out = [(tok(ids[0]), None, {})]
+        for i in range(1, len(ids)):
+            row = logp[i - 1]
+            best = {}
+            if top:
+                values, idx = row.topk(top)
+                best = {tok(j): float(v) for v, j in zip(values, idx)}
+            out.append((tok(ids[i]), float(row[ids[i]]), best))
+        return out
 
     def _generate_batch(self, texts: list[str], params: SamplingParams, seed: int) -> list[Completion]:
         torch = self.torch
@@ -108,6 +152,9 @@ class TransformersEngine(Engine):
                     break
             text = self.tokenizer.decode(row[:n_tokens], skip_special_tokens=True)
             text, stopped = truncate_at_stop(text, list(params.stop))
+            # The tokens the model produced, its EOS included (a server's logprobs cover it, as vLLM's do);
+            # after a stop string cut the text, the text's own tokens.
+            ids = self.encode(text) if stopped else row[:n_tokens + ended]
             completions.append(Completion(text=text, finish_reason="stop" if (ended or stopped) else "length",
-                                          tokens=n_tokens))
+                                          tokens=n_tokens, extra={"token_ids": ids}))
         return completions
