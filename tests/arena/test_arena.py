@@ -22,11 +22,13 @@ from jacode.arena.ratings import (
     FALLBACK_PRIOR,
     bradley_terry,
     bt_from_wins,
+    leaderboard,
     log_likelihood,
     mle_exists,
     online_elo,
     outcomes,
 )
+from jacode.arena.report import write_leaderboard
 from jacode.arena.store import Store
 from tests.support import REPO, chromium_driver
 from tests.support.servers import AppServer, ScriptedServer, free_port
@@ -400,13 +402,13 @@ def test_local_model_streams_the_same_text_it_generates(tiny_model):
 def test_arena_with_local_models_and_chunked_bodies(tiny_model, tmp_path):
     """Local (transformers) models stream through the arena; a second stream never replaces a stored answer."""
     models = tmp_path / "models.yaml"
-    models.write_text(f"models:\n  - {{name: l1, model: '{tiny_model}', params: {{max_new_tokens: 8}}}}\n"
-                      f"  - {{name: l2, model: '{tiny_model}', params: {{max_new_tokens: 8, temperature: 0.0}}}}\n")
+    models.write_text(f"models:\n  - {{name: l1, model: '{tiny_model}', params: {{max_new_tokens: 12}}}}\n"
+                      f"  - {{name: l2, model: '{tiny_model}', params: {{max_new_tokens: 24, temperature: 0.0}}}}\n")
     store = Store(tmp_path / "a.db")
     server = AppServer(build_app(load_models(models), store))
     try:
         with httpx.Client(timeout=120) as c:
-            battle = _battle(c, server.url)
+            battle = _battle(c, server.url, "Write a function.")  # (the tiny model answers it with more than blanks)
             stored = store.get(battle)
             assert stored["answer_a"] is not None and stored["answer_b"] is not None
             assert not store.set_answer(battle, "a", "REPLACED") and store.get(battle)["answer_a"] == stored["answer_a"]
@@ -415,3 +417,99 @@ def test_arena_with_local_models_and_chunked_bodies(tiny_model, tmp_path):
             assert chunked.status_code == 411
     finally:
         server.stop()
+
+
+def test_an_empty_or_failed_answer_is_never_votable(tmp_path):
+    """A model that answers nothing, or a server that ignores `stream: true` (one JSON body, which read as events
+    would be an empty answer), fails its side: nothing is stored and the battle cannot be voted on."""
+    empty = ScriptedServer(default=("ok", "   \n"))
+    deaf = ScriptedServer(default=("ok", "a whole answer, not streamed"))
+    deaf.ignore_stream = True
+    good = ScriptedServer(default=("ok", "回答です。"))
+    models = tmp_path / "models.yaml"
+    models.write_text(f"models:\n  - {{name: empty, endpoint: '{empty.url}', model_name: e}}\n"
+                      f"  - {{name: deaf, endpoint: '{deaf.url}', model_name: d}}\n"
+                      f"  - {{name: good, endpoint: '{good.url}', model_name: g}}\n", encoding="utf-8")
+    store = Store(tmp_path / "arena.db")
+    server = AppServer(build_app(load_models(models), store, battles_per_minute=100))
+    seen = set()
+    try:
+        with httpx.Client(timeout=60) as client:
+            for i in range(30):
+                battle = client.post(f"{server.url}/api/battles", json={"prompt": f"質問 {i}"}).json()["battle"]
+                row = store.get(battle)
+                pair = {row["model_a"], row["model_b"]}
+                seen.add(frozenset(pair))
+                bodies = {}
+                for side in ("a", "b"):
+                    with client.stream("GET", f"{server.url}/api/battles/{battle}/stream/{side}") as s:
+                        bodies[row[f"model_{side}"]] = "".join(s.iter_text())
+                for name, body in bodies.items():
+                    assert ("event: done" in body) == (name == "good"), (name, body[-200:])
+                    if name == "empty":
+                        assert "empty answer" in body
+                    if name == "deaf":
+                        assert "event: failure" in body
+                vote = client.post(f"{server.url}/api/battles/{battle}/vote", json={"vote": "a"})
+                assert vote.status_code == 409 and "complete" in vote.json()["detail"]
+                if len(seen) == 3:
+                    break
+    finally:
+        server.stop()
+        for s in (empty, deaf, good):
+            s.stop()
+    assert len(seen) == 3  # every pairing was tried
+    assert all(r["vote"] is None for r in store.battles(voted_only=False))
+    # Even a stored empty answer (an older database) is not votable.
+    assert not store.vote(battle, "someone", "a")
+
+
+def test_leaderboard_hides_models_with_too_few_battles(tmp_path):
+    battles = _simulate(TRUE, 300, seed=3)
+    battles += [{"model_a": "rare", "model_b": "m-1200", "vote": "a"}] * 3
+    rows = leaderboard(battles, bootstrap=0, min_battles=10)
+    assert [r["model"] for r in rows if r.get("hidden")] == ["rare"]
+    assert [r["rank"] for r in rows if not r.get("hidden")] == list(range(1, len(TRUE) + 1))
+    assert rows[-1]["rank"] is None and rows[-1]["battles"] == 3
+    everything = leaderboard(battles, bootstrap=0, min_battles=0)
+    assert "rare" in [r["model"] for r in everything if not r.get("hidden")]
+    # Hidden models still count in the fit: the others' ratings are the same either way.
+    assert {r["model"]: r["rating"] for r in rows} == {r["model"]: r["rating"] for r in everything}
+    paths = write_leaderboard(rows, tmp_path / "lb", len(battles))
+    page = paths["html"].read_text()
+    assert 'id="hidden"' in page and "rare (3)" in page and page.count("<tr><td>") == len(TRUE)
+
+
+def test_browser_round_over_jacode_serve(tiny_model, tmp_path):
+    """Both sides served by a real `jacode serve` (streaming): the answers arrive token by token, render, and the
+    vote reveals the names — the path that once showed an empty, votable answer."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.support.servers import JacodeServer
+
+    served = JacodeServer(str(tiny_model), served_name="tiny")
+    models = tmp_path / "models.yaml"
+    models.write_text("models:\n" + "".join(
+        f"  - {{name: {name}, endpoint: '{served.url}', model_name: tiny, params: {{max_new_tokens: {n}}}}}\n"
+        for name, n in (("short", 12), ("long", 24))), encoding="utf-8")
+    store = Store(tmp_path / "arena.db")
+    server = AppServer(build_app(load_models(models), store))
+    driver = chromium_driver()
+    try:
+        driver.get(server.url + "/")
+        wait = WebDriverWait(driver, 90)
+        driver.find_element(By.ID, "prompt").send_keys("自己紹介してください。")
+        driver.find_element(By.CSS_SELECTOR, "#ask button[type='submit']").click()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".answer.rendered")) == 2)
+        assert all(driver.find_element(By.ID, f"answer-{s}").text.strip() for s in ("a", "b"))
+        wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "#votes button[data-vote='tie']"))).click()
+        wait.until(lambda d: d.find_element(By.ID, "name-a").text != "")
+        assert {driver.find_element(By.ID, f"name-{s}").text for s in ("a", "b")} == {"short", "long"}
+    finally:
+        driver.quit()
+        server.stop()
+        served.stop()
+    (battle,) = store.battles()
+    assert battle["vote"] == "tie" and battle["answer_a"].strip() and battle["answer_b"].strip()

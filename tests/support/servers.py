@@ -76,6 +76,7 @@ class ScriptedServer:
         # for clients that send requests concurrently (a script's order would then be arbitrary).
         self.responder = responder
         self.stream_delay = 0.01  # seconds between streamed events
+        self.ignore_stream = False  # answer `stream: true` with one JSON body, as servers without streaming do
         # capacity: requests served at once (a GPU server's batch); the rest wait, as on a real server.
         self.slots = threading.Semaphore(capacity) if capacity else None
         self.script = list(script or [])
@@ -147,7 +148,7 @@ class ScriptedServer:
                     time.sleep(action[1])
                 n = body.get("n", 1)
                 text = server.responder(self.path, body) if server.responder else action[-1]
-                if body.get("stream"):
+                if body.get("stream") and not server.ignore_stream:
                     self._stream(text if isinstance(text, str) else text[0])
                     return
                 texts = text if isinstance(text, list) else [text] * n

@@ -207,6 +207,9 @@ def build_app(models: dict[str, ArenaModel], store: Store, admin_token: str | No
                 yield event("failure", {"message": f"the model failed: {type(e).__name__}"})
                 return
             text = "".join(parts)
+            if not text.strip():  # nothing to judge: never stored, so the battle can never be voted on
+                yield event("failure", {"message": "the model gave an empty answer"})
+                return
             if not store.set_answer(battle, side, text):
                 # Another stream of the same side (a reload) finished first: its answer is the one stored and voted
                 # on, so that is the one shown.

@@ -42,6 +42,8 @@ def ratings(
     out: Path = typer.Option(Path("leaderboard"), "--out", "-o"),
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the intervals (0: none)."),
     battles_file: Optional[Path] = typer.Option(None, "--battles", help="Rate a battles JSONL instead of --db."),
+    min_battles: int = typer.Option(10, "--min-battles", min=0,
+                                    help="Rank only models with at least this many battles (all count in the fit)."),
 ):
     """Bradley–Terry ratings with bootstrap intervals and online Elo: leaderboard .json, .html, .png."""
     from jacode.arena.ratings import leaderboard
@@ -53,9 +55,12 @@ def ratings(
     battles = list(read_jsonl(battles_file)) if battles_file else Store(db).battles()
     if len(battles) == 0:
         raise JacodeError("no voted battles yet")
-    rows = leaderboard(battles, bootstrap)
+    rows = leaderboard(battles, bootstrap, min_battles=min_battles)
     paths = write_leaderboard(rows, out, len(battles))
     for r in rows:
+        if r.get("hidden"):
+            typer.echo(f"  -  {r['model']:<30} not ranked: {r['battles']} battles (< --min-battles {min_battles})")
+            continue
         ci = r.get("ci95")
         typer.echo(f"{r['rank']:>3}. {r['model']:<30} {r['rating']:7.1f}"
                    + (f"  [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else "") + f"  elo {r['elo']:.1f}  n={r['battles']}")

@@ -124,13 +124,19 @@ def online_elo(battles: list[dict], k: float = 4.0) -> dict[str, float]:
     return ratings
 
 
-def leaderboard(battles: list[dict], bootstrap: int = 1000, seed: int = 0, prior: float = 0.0) -> list[dict]:
+def leaderboard(battles: list[dict], bootstrap: int = 1000, seed: int = 0, prior: float = 0.0,
+                min_battles: int = 0) -> list[dict]:
+    """Ranked rows. Every battle counts in the fit; models with fewer than `min_battles` battles are left out of
+    the ranking (their rating would rest on a handful of votes) and come back as rows with "hidden": True,
+    unranked, after the others."""
     if not battles:
         return []
     bt = bradley_terry(battles, bootstrap, seed, prior)
     elo = online_elo(battles)
     rows = [{"model": m, **v, "elo": round(elo[m], 1)} for m, v in bt.items()]
     rows.sort(key=lambda r: -r["rating"])
-    for rank, r in enumerate(rows, 1):
+    shown = [r for r in rows if r["battles"] >= min_battles]
+    for rank, r in enumerate(shown, 1):
         r["rank"] = rank
-    return rows
+    hidden = [{**r, "rank": None, "hidden": True} for r in rows if r["battles"] < min_battles]
+    return shown + hidden

@@ -9,11 +9,20 @@ from pathlib import Path
 from jacode.io import atomic_write_text
 
 
+def _hidden_note(hidden: list[dict]) -> str:
+    if not hidden:
+        return ""
+    names = ", ".join(f"{html.escape(r['model'])} ({r['battles']})" for r in hidden)
+    return f'<p id="hidden">Not ranked yet (too few battles): {names}.</p>'
+
+
 def write_leaderboard(rows: list[dict], out: str | Path, battles: int) -> dict[str, Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "leaderboard.json", "html": out / "leaderboard.html", "png": out / "leaderboard.png"}
     atomic_write_text(paths["json"], json.dumps({"battles": battles, "models": rows}, ensure_ascii=False, indent=2))
+    hidden = [r for r in rows if r.get("hidden")]
+    rows = [r for r in rows if not r.get("hidden")]
     cells = []
     for r in rows:
         ci = r.get("ci95")
@@ -29,6 +38,7 @@ td,th{{border:1px solid #ccc;padding:.3rem .7rem;text-align:right}}td:nth-child(
 online Elo (K = 4) for comparison.</p>
 <table id="leaderboard"><thead><tr><th>rank</th><th>model</th><th>rating</th><th>95% CI</th><th>online Elo</th>
 <th>battles</th></tr></thead><tbody>{''.join(cells)}</tbody></table>
+{_hidden_note(hidden)}
 <p><img src="leaderboard.png" alt="ratings with 95% intervals"></p></body></html>
 """
     atomic_write_text(paths["html"], page)

@@ -74,7 +74,7 @@ class Store:
             raise ValueError(f"vote must be one of {VOTES}")
         with self.connect() as db:
             cur = db.execute("UPDATE battles SET vote=?, voted_at=? WHERE id=? AND voter=? AND vote IS NULL "
-                             "AND answer_a IS NOT NULL AND answer_b IS NOT NULL",
+                             "AND trim(coalesce(answer_a, '')) != '' AND trim(coalesce(answer_b, '')) != ''",
                              (vote, time.time(), battle, voter))
             return cur.rowcount == 1
 

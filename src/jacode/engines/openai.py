@@ -121,11 +121,20 @@ class OpenAIEngine(Engine):
             if resp.status_code != 200:
                 resp.read()
                 raise EngineError(f"{self.base_url}/chat/completions: HTTP {resp.status_code}: {resp.text[:300]}")
+            kind = resp.headers.get("content-type", "")
+            if not kind.startswith("text/event-stream"):
+                # A server that ignores "stream": true answers with one JSON body: reading it as events would
+                # give an empty answer that looks like a real one.
+                resp.read()
+                raise EngineError(f"{self.base_url}/chat/completions ignored stream: true (content-type {kind!r}, "
+                                  f"not text/event-stream): {resp.text[:200]}")
+            finished = False
             for line in resp.iter_lines():
                 if not line.startswith("data:"):
                     continue
                 data = line[5:].strip()
                 if data == "[DONE]":
+                    finished = True
                     break
                 try:
                     delta = json.loads(data)["choices"][0].get("delta", {}).get("content")
@@ -133,6 +142,8 @@ class OpenAIEngine(Engine):
                     raise EngineError(f"malformed stream event from {self.base_url}: {data[:200]!r}") from e
                 if delta:
                     yield delta
+            if not finished:
+                raise EngineError(f"{self.base_url}/chat/completions: the stream ended without [DONE]")
 
     def close(self) -> None:
         self.client.close()
