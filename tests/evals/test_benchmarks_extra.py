@@ -66,6 +66,19 @@ def test_fim_generation_and_termination_rate(tiny_model, tmp_path, bwrap):
     scores = json.loads((out / "scores.json").read_text())
     reasons = [g["finish_reason"] for g in gens]
     assert scores["termination_rate"] == pytest.approx(reasons.count("stop") / len(reasons))
+    results = list(read_jsonl(out / "results.jsonl"))
+    unparsed = [r for r in results if "SyntaxError" in r["detail"] or "IndentationError" in r["detail"]]
+    assert scores["well_formed_rate"] == pytest.approx(1 - len(unparsed) / len(results))
+    assert "well-formed" in r.output
+
+
+def test_well_formed_counts_what_did_not_parse_or_compile():
+    from jacode.evals.score import well_formed
+
+    assert not well_formed({"status": "error", "detail": "loading the candidate's code: SyntaxError: invalid"})
+    assert not well_formed({"status": "compile_error", "detail": "error: expected ';'"})
+    assert well_formed({"status": "error", "detail": "loading the candidate's code: ValueError: x"})
+    assert well_formed({"status": "fail", "detail": "AssertionError"}) and well_formed({"status": "pass"})
 
 
 def test_build_jmultiple_cli(tmp_path, bench_data, jhumaneval_file):

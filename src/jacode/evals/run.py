@@ -168,7 +168,7 @@ def _run_execution(bench: Benchmark, out: Path, s: GenSettings, opts: dict, engi
     execute(ecfg, gen, out, expected_tasks=tasks)
     r = score(out, sorted({1, *ks}))
     return {"scores": r["scores"], "n_tasks": r["n_tasks"], "n_samples": r["n_samples"],
-            "termination_rate": r.get("termination_rate")}
+            "termination_rate": r.get("termination_rate"), "well_formed_rate": r.get("well_formed_rate")}
 
 
 def _run_answers(bench: Benchmark, out: Path, s: GenSettings, opts: dict, engine_info: dict,

@@ -13,6 +13,14 @@ from jacode.evals.passk import pass_at_k
 from jacode.io import read_jsonl, write_json
 
 SCORES = "scores.json"
+# Verdicts that say the answer's program did not parse or compile: what a weak model improves first, long before
+# pass@1 moves (answers that stop at once, or open a code fence they never close).
+_NOT_A_FUNCTION = ("loading the candidate's code: SyntaxError", "loading the candidate's code: IndentationError",
+                   "loading the candidate's code: TabError")
+
+
+def well_formed(rec: dict[str, Any]) -> bool:
+    return not (rec.get("status") in ("compile_error", "CE") or str(rec.get("detail", "")).startswith(_NOT_A_FUNCTION))
 
 
 def score(out: str | Path, ks: list[int] = (1, 10), allow_partial: bool = False) -> dict[str, Any]:
@@ -24,7 +32,9 @@ def score(out: str | Path, ks: list[int] = (1, 10), allow_partial: bool = False)
     per_task: dict[str, list[bool]] = {}
     statuses: Counter = Counter()
     finish: Counter = Counter()
+    formed = 0
     for rec in read_jsonl(results_path):
+        formed += well_formed(rec)
         per_task.setdefault(rec["task_id"], []).append(bool(rec["passed"]))
         statuses[rec.get("status", "?")] += 1
         if "finish_reason" in rec:
@@ -48,6 +58,8 @@ def score(out: str | Path, ks: list[int] = (1, 10), allow_partial: bool = False)
         "skipped_k": [k for k in ks if k > min_n], "config": run_info,
         # Share of generations that ended (end token or stop sequence) before the token budget.
         "termination_rate": finish["stop"] / sum(finish.values()) if finish else None,
+        # Share of samples whose program parsed (Python) or compiled.
+        "well_formed_rate": formed / sum(statuses.values()) if statuses else None,
     }
     gen_cfg = out / "generation_config.json"
     if gen_cfg.exists():
@@ -64,6 +76,8 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(f"  (pass@{', '.join(map(str, result['skipped_k']))} skipped: fewer samples than k)")
     if result.get("termination_rate") is not None:
         lines.append(f"  termination {100 * result['termination_rate']:6.2f}% (ended before the token budget)")
+    if result.get("well_formed_rate") is not None:
+        lines.append(f"  well-formed {100 * result['well_formed_rate']:6.2f}% (the program parsed or compiled)")
     if result["missing_tasks"]:
         lines.append(f"  partial: {len(result['missing_tasks'])} task(s) had no samples")
     lines.append("  status: " + ", ".join(f"{k}={v}" for k, v in sorted(result["status_counts"].items())))
