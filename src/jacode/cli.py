@@ -85,6 +85,7 @@ _stage_command(train_app, "pretrain", "pretrain")
 _stage_command(train_app, "sft", "sft")
 _stage_command(train_app, "dpo", "dpo")
 _stage_command(app, "upcycle", "upcycle", exclude=("sample_texts",))
+_stage_command(eval_app, "compare", "compare")
 _stage_command(merge_app, "chat-vector", "merge", exclude=("vectors", "method", "density", "template_from"),
                doc="out = T + scale·(I − B), tensor by tensor; tokenizer from T, chat template from I.")
 

@@ -297,6 +297,23 @@ def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
     return summary
 
 
+def run_compare(cfg, out: Path) -> dict:
+    from jacode.evals.pairwise import compare
+
+    r = compare(cfg, out)
+    lo, hi = r["ci95"]
+    return {"text": f"after vs before on {r['questions']} questions: {r['wins']} wins, {r['ties']} ties, "
+                    f"{r['losses']} losses; win rate {r['win_rate']:.3f} (95% CI {lo:.3f}–{hi:.3f}); "
+                    f"judge failures {r['judge_failures']}",
+            "metrics": {"win_rate": r["win_rate"]},
+            "tables": [{"title": "pairwise judgment (after vs before)",
+                        "columns": ["questions", "wins", "ties", "losses", "win rate", "95% CI", "judge failures",
+                                    "empty answers (before/after)"],
+                        "rows": [[r["questions"], r["wins"], r["ties"], r["losses"], round(r["win_rate"], 3),
+                                  f"{lo:.3f}–{hi:.3f}", r["judge_failures"],
+                                  f"{r['empty_answers']['before']}/{r['empty_answers']['after']}"]]}]}
+
+
 @dataclass
 class ReportConfig:
     """One self-contained HTML report of the whole run."""
@@ -322,6 +339,9 @@ KINDS: dict[str, StageKind] = {k.name: k for k in [
     StageKind("tokenizer", "SentencePiece + MeCab tokenizer for Japanese, English and code",
               "jacode.tokenizer.train:TokenizerConfig", run_tokenizer, paths=("inputs[]",),
               command="jacode tokenizer train"),
+    StageKind("compare", "two models' answers judged pairwise, both orders (before vs after training)",
+              "jacode.evals.pairwise:CompareConfig", run_compare, paths=("questions",),
+              command="jacode eval compare"),
     StageKind("model", "a random-weight Llama model from a preset", "jacode.models.init:ModelConfig", run_model,
               paths=("tokenizer",), command="jacode model init"),
     StageKind("pretrain", "continual pretraining with fill-in-the-middle and packing",

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,25 +26,8 @@ from tqdm import tqdm
 
 from jacode.engines import Engine, SamplingParams
 from jacode.errors import JacodeError
+from jacode.evals.pairwise import JUDGE_PROMPT, combine, parse_verdict, question_text
 from jacode.io import JsonlAppender, appended_records, atomic_write_text, read_jsonl, write_jsonl
-
-JUDGE_PROMPT = """あなたは公平な審査員です。以下のユーザーの質問に対する2つのAIアシスタントの回答を比較し、\
-より優れた回答を選んでください。
-正確さ、有用性、日本語の自然さ、コードが含まれる場合はその正しさを重視してください。\
-回答の順序や長さに影響されないでください。
-短く理由を述べた後、最終判定を必ず次のいずれかの形式で出力してください: \
-Aが優れていれば [[A]]、Bが優れていれば [[B]]、同等なら [[C]]。
-
-[ユーザーの質問]
-{question}
-
-[アシスタントAの回答]
-{answer_a}
-
-[アシスタントBの回答]
-{answer_b}
-"""
-VERDICT = re.compile(r"\[\[([ABC])\]\]")
 
 
 @dataclass
@@ -56,24 +38,6 @@ class ScoreConfig:
     # A verdict needs a few tokens after its reasoning; the limit bounds what a judge that never stops costs
     # (each unparseable answer is asked again judge_retries times).
     judge_max_new_tokens: int = 512
-
-
-def parse_verdict(text: str) -> str | None:
-    found = set(VERDICT.findall(text))
-    return found.pop() if len(found) == 1 else None  # none, or contradictory verdicts: unparseable
-
-
-def combine(first: str | None, swapped: str | None) -> str:
-    """Verdict for (x, y) from the judge's answers on (A=x, B=y) and (A=y, B=x): "x", "y" or "tie"."""
-    if first == "A" and swapped == "B":
-        return "x"
-    if first == "B" and swapped == "A":
-        return "y"
-    return "tie"
-
-
-def question_text(prompt: list[dict]) -> str:
-    return "\n\n".join(m["content"] for m in prompt if m["role"] == "user")
 
 
 class JudgeScorer:
