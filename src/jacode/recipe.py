@@ -251,11 +251,19 @@ def _semantic_problems(spec: StageKind, config: dict, variables: dict[str, str],
             if not isinstance(value, str) or any(v not in BUILTIN_VARS for v in VAR.findall(value)):
                 continue  # made by an earlier stage: it exists when this one runs
             resolved = VAR.sub(lambda m: variables[m.group(1)], value)
-            if not Path(resolved).exists():
+            if not Path(resolved).exists() and not _fetched_at_run_time(resolved):
                 hint = " (set JACODE_BENCHMARK_DATA to where the benchmark data is)" \
                     if "${benchmark_data}" in value else ""
                 out.append((loc, f"{resolved}: no such file or directory{hint}"))
     return out
+
+
+def _fetched_at_run_time(value: str) -> bool:
+    """A known model name or a hub id: the stage resolves it (and fails at once, offline, saying how to get it)."""
+    from jacode.models.get import KNOWN_MODELS
+    from jacode.models.hub import looks_like_hub_id
+
+    return value in KNOWN_MODELS or looks_like_hub_id(value)
 
 
 def output_path(recipe: Recipe, stage: Stage) -> Path:

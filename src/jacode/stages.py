@@ -188,8 +188,6 @@ class SynthStageConfig:
 def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
     from dataclasses import replace
 
-    from transformers import AutoTokenizer
-
     from jacode.engines import make_engine
     from jacode.synth.generate import GenerateConfig
     from jacode.synth.generate import summary as synth_summary
@@ -202,7 +200,7 @@ def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
     if cfg.method == "magpie":
         from jacode.synth.magpie import magpie, system_prompts
 
-        candidates = magpie(engine, AutoTokenizer.from_pretrained(cfg.model), out, cfg.n or 8,
+        candidates = magpie(engine, engine.tokenizer, out, cfg.n or 8,
                             system_prompts(cfg.system), gc)
     else:
         from jacode.synth.persona import load_list, persona

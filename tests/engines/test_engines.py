@@ -60,7 +60,7 @@ def test_chat_uses_template(engine):
 def test_not_a_model_dir(tmp_path):
     with pytest.raises(JacodeError, match="not a Hugging Face model directory"):
         make_engine("transformers", model=str(tmp_path))
-    with pytest.raises(JacodeError, match="no such directory"):
+    with pytest.raises(JacodeError, match="no such file or directory"):
         make_engine("transformers", model=str(tmp_path / "missing"))
     (tmp_path / "config.json").write_text("{")
     with pytest.raises(JacodeError, match="not valid JSON"):

@@ -105,7 +105,7 @@ def test_run_benchmark_summary_for_an_execution_benchmark(tmp_path):
 
 @pytest.mark.parametrize("name,kwargs,message", [
     ("humaneva", {"model": "m"}, r"unknown benchmark 'humaneva' \(did you mean 'humaneval'\?\)"),
-    ("humaneval", {"model": "/nonexistent/model"}, r"^humaneval: model /nonexistent/model: no such directory"),
+    ("humaneval", {"model": "/nonexistent/model"}, r"^humaneval: model /nonexistent/model: no such file or directory"),
     ("humaneval", {"model": "m", "settings": {"max_tokens": 5}},
      r"^humaneval: unknown generation setting 'max_tokens' \(did you mean 'max_new_tokens'\?\)"),
     ("humaneval", {"model": "m", "settings": {"max_new_tokens": "many"}}, r"max_new_tokens must be an integer"),

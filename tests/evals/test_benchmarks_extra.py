@@ -112,3 +112,17 @@ def test_multiple_data_is_refused_as_training_data(bench_data, tmp_path):
     ok = tmp_path / "train.jsonl"
     write_jsonl(ok, [{"text": "def f():\n    return 1\n"}, {"messages": [{"role": "user", "content": "hi"}]}])
     refuse_eval_only(ok)  # ordinary training data passes
+
+
+def test_every_eval_command_finds_data_in_jacode_benchmark_data(monkeypatch, bench_data, tmp_path):
+    """No --data: the benchmark's copy under $JACODE_BENCHMARK_DATA (as recipes find it), in every command."""
+    from jacode.evals.registry import get_benchmark
+
+    monkeypatch.setenv("JACODE_BENCHMARK_DATA", str(bench_data))
+    assert get_benchmark("jhumaneval").data_or_default(None) == str(bench_data / "jhumaneval" / "jhuman-eval.jsonl")
+    assert get_benchmark("jhumaneval").data_or_default("mine.jsonl") == "mine.jsonl"  # --data wins
+    assert get_benchmark("multiple-cpp").data_or_default(None) == str(bench_data / "multipl-e")
+    r = runner.invoke(app, ["eval", "check", "--benchmark", "multiple-js"])
+    assert r.exit_code == 0 and "reference solutions pass" in r.output, r.output
+    monkeypatch.setenv("JACODE_BENCHMARK_DATA", str(tmp_path))  # a tree without it: as if unset
+    assert get_benchmark("jhumaneval").data_or_default(None) is None

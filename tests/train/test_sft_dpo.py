@@ -153,14 +153,14 @@ def test_dpo_runs_and_moves_the_policy(model_dir, tmp_path):
 def test_bad_input_is_refused_before_training(model_dir, tmp_path, bench_data):
     from jacode.train.dpo import DPORunConfig, dpo
 
-    write_jsonl(tmp_path / "nomsg.jsonl", [{"prompt": "x", "completion": "y"}])
-    with pytest.raises(JacodeError, match="needs 'messages'"):
+    write_jsonl(tmp_path / "nomsg.jsonl", [{"text": "x"}])
+    with pytest.raises(JacodeError, match=r"nomsg.jsonl:1: this record fits no sft format"):
         sft(SFTRunConfig(model=str(model_dir), data=[str(tmp_path / "nomsg.jsonl")]), tmp_path / "o")
     write_jsonl(tmp_path / "ok.jsonl", [{"messages": CONV}])
     with pytest.raises(JacodeError, match="match no module"):
         sft(SFTRunConfig(model=str(model_dir), data=[str(tmp_path / "ok.jsonl")], lora=True,
                          lora_targets=["attention.query"]), tmp_path / "o")
-    with pytest.raises(JacodeError, match="lacks chosen"):
+    with pytest.raises(JacodeError, match=r"bad_dpo.jsonl:1: this record fits no preference format.*no 'chosen'"):
         write_jsonl(tmp_path / "bad_dpo.jsonl", [{"prompt": "x", "rejected": "y"}])
         dpo(DPORunConfig(model=str(model_dir), data=[str(tmp_path / "bad_dpo.jsonl")]), tmp_path / "o")
     with pytest.raises(JacodeError, match="evaluation data"):

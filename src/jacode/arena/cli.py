@@ -41,7 +41,8 @@ def ratings(
     db: Path = Db,
     out: Path = typer.Option(Path("leaderboard"), "--out", "-o"),
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for the intervals (0: none)."),
-    battles_file: Optional[Path] = typer.Option(None, "--battles", help="Rate a battles JSONL instead of --db."),
+    battles_file: Optional[Path] = typer.Option(None, "--battles", help="Rate a battles file instead of --db: "
+                                                "jacode's export or FastChat's clean_battle JSON/JSONL."),
     min_battles: int = typer.Option(10, "--min-battles", min=0,
                                     help="Rank only models with at least this many battles (all count in the fit)."),
 ):
@@ -50,9 +51,9 @@ def ratings(
     from jacode.arena.report import write_leaderboard
     from jacode.arena.store import Store
     from jacode.errors import JacodeError
-    from jacode.io import read_jsonl
+    from jacode.formats import battles as read_battles
 
-    battles = list(read_jsonl(battles_file)) if battles_file else Store(db).battles()
+    battles = read_battles(battles_file) if battles_file else Store(db).battles()
     if len(battles) == 0:
         raise JacodeError("no voted battles yet")
     rows = leaderboard(battles, bootstrap, min_battles=min_battles)
@@ -80,11 +81,12 @@ def export(db: Path = Db, out: Path = typer.Option(..., "--out", "-o")):
 
 @app.command("import")
 @friendly
-def import_(battles: Path = typer.Argument(..., help="Battles JSONL (from export)."), db: Path = Db):
-    """Add battles from JSONL (ids already present are skipped)."""
+def import_(battles: Path = typer.Argument(..., help="Battles: jacode's export (JSONL) or FastChat's clean_battle "
+                                                   "records (JSON list or JSONL)."), db: Path = Db):
+    """Add battles (ids already present are skipped); the format is detected per record."""
     from jacode.arena.store import Store
-    from jacode.io import read_jsonl
+    from jacode.formats import battles as read_battles
 
-    added = Store(db).import_records(list(read_jsonl(battles)))
+    added = Store(db).import_records(read_battles(battles))
     typer.echo(f"added {added} battles to {db}")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jacode.engines.base import Completion, Engine, EngineError, Progress, Request, SamplingParams, truncate_at_stop
-from jacode.models.checks import check_model_dir
+from jacode.models.resolve import resolve_model
 from jacode.threads import configure_torch
 
 
@@ -14,7 +14,7 @@ class TransformersEngine(Engine):
                  dtype: str | None = None):
         if not model:
             raise EngineError("the transformers engine needs --model PATH")
-        path = check_model_dir(model)
+        path = resolve_model(model)  # a directory, .gguf, adapter, known name or hub id
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 

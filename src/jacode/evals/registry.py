@@ -15,6 +15,7 @@ Kinds:
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -128,6 +129,9 @@ class Benchmark:
     modes: tuple[str, ...] = MODES  # the modes the benchmark supports
     options: Mapping[str, Any] = field(default_factory=dict)  # benchmark-specific options and their defaults
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # the allowed values of an option, if few
+    # Where the data sits in a copy of the benchmark-data tree ($JACODE_BENCHMARK_DATA): used when no --data is
+    # given, by every command (data_or_default).
+    shared: str | None = None
     # unit / program. The prompt builders, the answer -> completion extraction, and the scorer: a check the
     # sandbox runs per completion (pass@k over its verdicts). Separate hooks because generate, execute and
     # check are separate commands.
@@ -164,6 +168,13 @@ class Benchmark:
             if value is not None:
                 out[key] = value
         return out
+
+    def data_or_default(self, data: str | None) -> str | None:
+        """--data as given; else this benchmark's file in $JACODE_BENCHMARK_DATA when that is set and has it."""
+        if data or not self.shared or not os.environ.get("JACODE_BENCHMARK_DATA"):
+            return data
+        path = Path(os.environ["JACODE_BENCHMARK_DATA"]) / self.shared
+        return str(path) if path.exists() else None
 
     def row(self) -> dict[str, Any]:
         """What `eval list --json` (and the README's table) shows."""
@@ -211,6 +222,7 @@ register(Benchmark(
     name="jhumaneval", kind="unit", description="JHumanEval: HumanEval with hand-translated Japanese docstrings",
     load=lambda data, opts: humaneval.load_jhumaneval(data), settings=_completion("python"), primary="pass@1",
     data_hint="--data jhuman-eval.jsonl(.gz), or online: the hub dataset kogi-jwu/jhumaneval",
+    shared="jhumaneval/jhuman-eval.jsonl",
     language="python", instruction=humaneval.instruction_ja, from_chat=humaneval.completion_from_chat,
     build_check=humaneval.build_check,
 ))
@@ -226,6 +238,7 @@ def _register_multiple() -> None:
                 load=lambda data, opts, lang=lang, dataset=dataset: multiple.load_multiple(lang, dataset, data),
                 settings=_completion(lang), primary="pass@1",
                 data_hint=f"--data DIR with {dataset}-{lang}-reworded.jsonl, or online: nuprl/MultiPL-E",
+                shared="multipl-e",
                 language=lang, instruction=multiple.instruction, from_chat=multiple.completion_from_chat,
                 build_check=multiple.build_check,
             ))
@@ -242,7 +255,8 @@ def _register_multiple() -> None:
     register(Benchmark(
         name="jmultiple-py", kind="unit", description="Japanese MultiPL-E in Python: JHumanEval itself",
         load=lambda data, opts: humaneval.load_jhumaneval(data), settings=_completion("python"), primary="pass@1",
-        data_hint="as jhumaneval", language="python", instruction=humaneval.instruction_ja,
+        data_hint="as jhumaneval", shared="jhumaneval/jhuman-eval.jsonl", language="python",
+        instruction=humaneval.instruction_ja,
         from_chat=humaneval.completion_from_chat, build_check=humaneval.build_check,
     ))
 
@@ -299,7 +313,7 @@ def _run_jmt(job: AnswerJob) -> dict[str, Any]:
     return run_jmt(job.answerer, job.judge, job.out, JMTConfig(
         data=job.data, settings=job.settings, judge_settings=job.judge_settings, questions=job.options["questions"],
         reference=job.options["reference"], judge_repeats=job.judge_repeats, limit=job.limit,
-        parse_mode=job.options["parse_mode"]))
+        parse_mode=job.options["parse_mode"], answers=job.options["answers"]))
 
 
 def _load_jmt(data: str | None, opts: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -321,9 +335,10 @@ register(Benchmark(
     load=_load_jmt, evaluate=_run_jmt, primary="rating_1_10", data_required=True, modes=("chat",),
     settings=GenSettings(mode="chat", max_new_tokens=1024, temperature=None, n=1),
     judge_settings=GenSettings(mode="chat", max_new_tokens=2048, temperature=0.0),
-    options={"questions": "question.jsonl", "reference": None, "parse_mode": "fastchat"},
+    options={"questions": "question.jsonl", "reference": None, "parse_mode": "fastchat", "answers": None},
     choices={"parse_mode": PARSE_MODES},
     data_hint="--data DIR with FastChat's japanese_mt_bench layout (question.jsonl, reference_answer/), or a hub id",
+    shared="japanese-mt-bench-swallow",
 ))
 
 

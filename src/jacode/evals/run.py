@@ -120,18 +120,22 @@ def _run(bench: Benchmark, out: Path, *, model, endpoint, model_name, engine, da
          sandbox, options, ks, batch_size, concurrency, timeout_s, memory_mb, dedup) -> dict[str, Any]:
     # Everything that can be checked without a model is checked first: a bad setting or a missing judge fails
     # in a second, not after an hour of generation.
+    data = bench.data_or_default(data)
     s = bench.settings.resolve(settings, bench)
     opts = bench.resolve_options(options)
     judge_cfg = resolve_judge(bench, judge)
-    if not (model or endpoint):
+    answers_given = bool(opts.get("answers"))  # jmt-bench --answers: answers imported, no model under test
+    if not (model or endpoint or answers_given):
         raise JacodeError("give the model: --model PATH (local) or --endpoint URL --model-name NAME (server)")
+    if answers_given and (model or endpoint):
+        raise JacodeError("--answers are judged instead of a model's answers: give --answers or a model, not both")
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise JacodeError(f"limit must be an integer >= 1, not {limit!r}")
     items = bench.load(data, opts)  # the data, before any model is loaded
     if not items:
         raise JacodeError("the data holds no items")
-    engine_info = {"engine": engine_kind(engine, endpoint), "model": model, "endpoint": endpoint,
-                   "model_name": model_name}
+    engine_info = {"engine": engine_kind(engine, endpoint) if (model or endpoint) else None, "model": model,
+                   "endpoint": endpoint, "model_name": model_name}
     if bench.executes:
         result = _run_execution(bench, out, s, opts, engine_info, data=data, limit=limit, workers=workers,
                                 sandbox=sandbox, ks=ks, batch_size=batch_size, concurrency=concurrency,
@@ -190,8 +194,9 @@ def _run_answers(bench: Benchmark, out: Path, s: GenSettings, opts: dict, engine
             judge = open_engine(None if judge_cfg["endpoint"] else judge_cfg["model"], judge_cfg["endpoint"],
                                 judge_cfg["model_name"] or judge_cfg["model"], judge_cfg["engine"],
                                 batch_size=batch_size, concurrency=concurrency, role="judge")
-        answerer = open_engine(engine_info["model"], engine_info["endpoint"], engine_info["model_name"],
-                               engine_info["engine"], batch_size=batch_size, concurrency=concurrency)
+        if engine_info["model"] or engine_info["endpoint"]:  # else the answers are imported (jmt-bench --answers)
+            answerer = open_engine(engine_info["model"], engine_info["endpoint"], engine_info["model_name"],
+                                   engine_info["engine"], batch_size=batch_size, concurrency=concurrency)
         out.mkdir(parents=True, exist_ok=True)
         write_json(out / GEN_CONFIG, identity)
         report = bench.evaluate(AnswerJob(answerer=answerer, judge=judge, out=out, data=data, limit=limit,

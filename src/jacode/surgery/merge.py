@@ -30,14 +30,14 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
 from jacode.errors import JacodeError
-from jacode.models.checks import check_model_dir
+from jacode.models.resolve import resolve_model
 from jacode.surgery.tensors import DTYPES, ModelTensors, ShardWriter, write_index
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
@@ -211,8 +211,9 @@ def merge(cfg: MergeConfig, out: str | Path) -> dict:
     if not cfg.vectors:
         raise JacodeError("give at least one model to take a task vector from")
     start = time.time()
-    for p in [cfg.target, cfg.base, *[m for m, _ in cfg.vectors]]:
-        check_model_dir(p)
+    cfg = replace(cfg, target=str(resolve_model(cfg.target)), base=str(resolve_model(cfg.base)),
+                  vectors=[(str(resolve_model(m)), w) for m, w in cfg.vectors],
+                  template_from=str(resolve_model(cfg.template_from)) if cfg.template_from else None)
     if out.resolve() in {Path(p).resolve() for p in [cfg.target, cfg.base, *[m for m, _ in cfg.vectors]]}:
         raise JacodeError(f"--out {out} is one of the input models; write the merge to a new directory")
     t, b = ModelTensors(cfg.target), ModelTensors(cfg.base)
@@ -317,3 +318,11 @@ def chat_vector(base: str, instruct: str, target: str, out: str | Path, scale: f
 
 
 __all__ = ["DTYPES", "MergeConfig", "chat_vector", "merge"]
+
+
+def from_mergekit(path: str | Path) -> MergeConfig:
+    """The MergeConfig of a mergekit YAML (merge_method linear, task_arithmetic or ties; jacode.formats translates
+    it and refuses what jacode does not implement)."""
+    from jacode.formats import mergekit_config
+
+    return MergeConfig(**mergekit_config(path))

@@ -36,7 +36,7 @@ from pathlib import Path
 import torch
 
 from jacode.errors import JacodeError
-from jacode.models.checks import check_model_dir
+from jacode.models.resolve import resolve_model
 from jacode.surgery.config import UpcycleConfig
 from jacode.surgery.merge import TOKENIZER_FILES
 from jacode.surgery.tensors import NAMES, ModelTensors, ShardWriter, write_index
@@ -135,9 +135,9 @@ def fused_to_per_expert(state: dict[str, torch.Tensor], layer: int) -> dict[str,
 
 
 def upcycle(dense_dir: str | Path, out: str | Path, cfg: UpcycleConfig = UpcycleConfig()) -> dict:
-    dense_dir, out = Path(dense_dir), Path(out)
+    dense_dir, out = resolve_model(dense_dir), Path(out)
     start = time.time()
-    dense_cfg = json.loads((check_model_dir(dense_dir) / "config.json").read_text())
+    dense_cfg = json.loads((dense_dir / "config.json").read_text())
     moe_cfg = mixtral_config(dense_cfg, cfg)
     centroids = hidden_state_centroids(dense_dir, cfg) if cfg.router_init == "hidden" else {}
     src = ModelTensors(dense_dir)

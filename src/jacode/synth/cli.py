@@ -78,7 +78,11 @@ def magpie_cmd(
         raise JacodeError("Magpie needs the model's chat template: give --model or --chat-template-from")
     def make() -> Path:
         eng = engine_from_options(model, endpoint, model_name, engine, concurrency)
-        return magpie(eng, AutoTokenizer.from_pretrained(source), out, n, system_prompts(system),
+        from jacode.models.resolve import resolve_model
+
+        # A model (any form --model takes) or a tokenizer directory: the chat template is what is read.
+        template = source if Path(source).is_dir() else resolve_model(source)
+        return magpie(eng, AutoTokenizer.from_pretrained(template), out, n, system_prompts(system),
                       _gen_config(responses, seed, no_japanese, max_new_tokens, batch_size))
 
     _recorded(out, "magpie", options, make)

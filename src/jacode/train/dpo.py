@@ -14,9 +14,8 @@ from typing import Annotated
 
 from jacode.data_policy import refuse_eval_only
 from jacode.errors import JacodeError
-from jacode.io import read_jsonl
 from jacode.threads import configure_torch
-from jacode.train.settings import FineTuneConfig, require_tracker
+from jacode.train.settings import FineTuneConfig, logging_steps, require_tracker
 from jacode.train.sft import _cuda, check_lora_targets, train_and_save
 
 
@@ -32,15 +31,14 @@ class DPORunConfig(FineTuneConfig):
 
 
 def load_pairs(paths: list[str]) -> list[dict]:
+    """TRL preference pairs (prompt?, chosen, rejected; standard or conversational), an implicit prompt extracted
+    as TRL does (jacode.formats)."""
+    from jacode.formats import preference_pairs
+
     rows = []
     for p in paths:
         refuse_eval_only(p)
-        for i, rec in enumerate(read_jsonl(p), 1):
-            missing = [k for k in ("prompt", "chosen", "rejected") if k not in rec]
-            if missing:
-                raise JacodeError(f"{p}: record {i} lacks {', '.join(missing)} (TRL preference format: "
-                                  "prompt, chosen, rejected)")
-            rows.append({k: rec[k] for k in ("prompt", "chosen", "rejected")})
+        rows += [pair for _, pair in preference_pairs(p)]
     if not rows:
         raise JacodeError("DPO data: no preference pairs")
     return rows
@@ -52,10 +50,10 @@ def dpo(cfg: DPORunConfig, out: str | Path) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import DPOConfig, DPOTrainer
 
-    from jacode.models.checks import check_model_dir
+    from jacode.models.resolve import resolve_model
 
     out = Path(out)
-    check_model_dir(cfg.model)
+    cfg.model = str(resolve_model(cfg.model))  # a directory, .gguf, adapter, known name or hub id
     rows = load_pairs(cfg.data)
     tokenizer = AutoTokenizer.from_pretrained(cfg.model)
     if tokenizer.pad_token is None:
@@ -73,7 +71,7 @@ def dpo(cfg: DPORunConfig, out: str | Path) -> Path:
         output_dir=str(out), beta=cfg.beta, loss_type=cfg.loss_type, max_length=cfg.max_length,
         precompute_ref_log_probs=cfg.precompute_ref_log_probs, num_train_epochs=cfg.epochs, max_steps=cfg.max_steps,
         per_device_train_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.grad_accum,
-        learning_rate=cfg.lr or (5e-6 if cfg.lora else 5e-7), seed=cfg.seed, logging_steps=10,
+        learning_rate=cfg.lr or (5e-6 if cfg.lora else 5e-7), seed=cfg.seed, logging_steps=logging_steps(cfg.max_steps),
         report_to=[] if cfg.report_to == "none" else [cfg.report_to], save_strategy="epoch", use_cpu=not _cuda(),
     )
     if not _cuda():

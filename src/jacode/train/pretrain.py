@@ -89,10 +89,10 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
     from accelerate.utils import set_seed
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from jacode.models.checks import check_model_dir
+    from jacode.models.resolve import resolve_model
 
     out = Path(out)
-    check_model_dir(cfg.model)
+    cfg.model = str(resolve_model(cfg.model))  # a directory, .gguf, adapter, known name or hub id
     files = data_files(cfg.data)
     tokenizer = AutoTokenizer.from_pretrained(cfg.tokenizer or cfg.model)
     fim = FimConfig(cfg.fim_rate, cfg.fim_spm_rate, cfg.fim_level) if cfg.fim_rate > 0 else None

@@ -59,3 +59,8 @@ class FineTuneConfig:
         """What this machine must have (checked before work, skipped when validating for another machine)."""
         problem = tracker_problem(self.report_to)
         return [("report_to", problem)] if problem else []
+
+
+def logging_steps(max_steps: int) -> int:
+    """Every 10 steps, but at least ~10 points on a short run (a 6-step LoRA run still has a loss curve)."""
+    return max(1, min(10, max_steps // 10)) if max_steps and max_steps > 0 else 10

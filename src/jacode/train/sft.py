@@ -22,14 +22,14 @@ from jacode.io import read_jsonl
 from jacode.threads import configure_torch
 from jacode.tokenizer.plain import PlainEncoder
 from jacode.train.fim import FimConfig, Sentinels, permute
-from jacode.train.settings import FineTuneConfig, require_tracker
+from jacode.train.settings import FineTuneConfig, logging_steps, require_tracker
 
 
 @dataclass
 class SFTRunConfig(FineTuneConfig):
     """Supervised fine-tuning (TRL), full or LoRA, loss on assistant tokens only."""
 
-    data: Annotated[list[str], "JSONL with `messages` (TRL's conversational format)"]
+    data: Annotated[list[str], "JSONL: TRL messages or prompt/completion, alpaca, or ShareGPT (detected)"]
     packing: Annotated[bool, "pack examples into full-length rows"] = True
     fim_data: Annotated[list[str], "JSONL `text` documents for FIM examples mixed in"] = field(default_factory=list)
     fim_ratio: Annotated[float, "FIM examples per chat example"] = 0.0
@@ -100,16 +100,14 @@ def tokenize_conversation(tokenizer, messages: list[dict], max_length: int,
 
 
 def load_conversations(paths: list[str]) -> list[list[dict]]:
+    """Conversations from JSONL/JSON in TRL's conversational `messages`, TRL's prompt-completion (standard or
+    conversational), alpaca or ShareGPT format, detected per record (jacode.formats)."""
+    from jacode.formats import conversations
+
     convs = []
     for p in paths:
         refuse_eval_only(p)
-        for i, rec in enumerate(read_jsonl(p), 1):
-            msgs = rec.get("messages")
-            if not isinstance(msgs, list) or not all(isinstance(m, dict) and "role" in m and "content" in m
-                                                     for m in msgs):
-                raise JacodeError(f"{p}: record {i} needs 'messages': a list of {{role, content}} (TRL's "
-                                  "conversational format)")
-            convs.append(msgs)
+        convs += [msgs for _, msgs in conversations(p)]
     if not convs:
         raise JacodeError("SFT data: no conversations")
     return convs
@@ -147,10 +145,10 @@ def sft(cfg: SFTRunConfig, out: str | Path) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    from jacode.models.checks import check_model_dir
+    from jacode.models.resolve import resolve_model
 
     out = Path(out)
-    check_model_dir(cfg.model)
+    cfg.model = str(resolve_model(cfg.model))  # a directory, .gguf, adapter, known name or hub id
     tokenizer = AutoTokenizer.from_pretrained(cfg.model)
     if not tokenizer.chat_template:
         raise JacodeError(f"{cfg.model}: the tokenizer has no chat template")
@@ -174,8 +172,8 @@ def sft(cfg: SFTRunConfig, out: str | Path) -> Path:
         output_dir=str(out), packing=cfg.packing, max_length=cfg.max_length,
         num_train_epochs=cfg.epochs, max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
         gradient_accumulation_steps=cfg.grad_accum, learning_rate=cfg.lr or (2e-4 if cfg.lora else 2e-5),
-        seed=cfg.seed, report_to=[] if cfg.report_to == "none" else [cfg.report_to], logging_steps=10,
-        save_strategy="epoch", use_cpu=not _cuda(), dataset_num_proc=None,
+        seed=cfg.seed, report_to=[] if cfg.report_to == "none" else [cfg.report_to],
+        logging_steps=logging_steps(cfg.max_steps), save_strategy="epoch", use_cpu=not _cuda(), dataset_num_proc=None,
     )
     if not _cuda():
         configure_torch("training", processes=int(os.environ.get("LOCAL_WORLD_SIZE", "1")))

@@ -52,6 +52,7 @@ class JMTConfig:
     judge_retries: int = 2  # strict mode only: fastchat asks once, as FastChat does
     limit: int | None = None  # first N questions (smoke runs)
     parse_mode: str = "fastchat"  # jacode.evals.ja.judge.PARSE_MODES
+    answers: str | None = None  # answers to judge instead of generating them (FastChat model_answer or jacode's)
 
     @property
     def retries(self) -> int:
@@ -150,6 +151,54 @@ def generate_answers(engine: Engine, questions: list[dict], out: Path, cfg: JMTC
     return have
 
 
+def import_answers(path: str | Path, questions: list[dict], out: Path) -> dict:
+    """{(qid, turn): answer} from FastChat's model_answer/<model>.jsonl (or a jacode answers.jsonl), for every
+    question (both turns), recorded in OUT/answers.jsonl as generated answers are."""
+    from jacode.formats import mt_bench_answers
+
+    given = mt_bench_answers(path)
+    have = {(r["question_id"], r["turn"]): r["answer"] for r in appended_records(out / "answers.jsonl")}
+    with JsonlAppender(out / "answers.jsonl") as sink:
+        for q in questions:
+            for turn in (1, 2):
+                key = (str(q["question_id"]), turn)
+                if key not in given:
+                    raise JacodeError(f"{path}: no answer to question {q['question_id']} turn {turn} (FastChat "
+                                      "model_answer: choices[0].turns holds both turns)")
+                if have.get((q["question_id"], turn)) not in (None, given[key]):
+                    raise JacodeError(f"{out / 'answers.jsonl'} holds other answers than {path}; use a new --out")
+                if (q["question_id"], turn) not in have:
+                    have[(q["question_id"], turn)] = given[key]
+                    sink.write({"question_id": q["question_id"], "turn": turn, "answer": given[key],
+                                "imported_from": str(path)})
+    return have
+
+
+def report_from_judgments(data: str, judgments: str | Path, model: str | None = None,
+                          questions_file: str = "question.jsonl", out: str | Path | None = None) -> dict:
+    """jacode's report (categories, turns, CI) from FastChat's single-grading judgments
+    (model_judgment/<judge>_single.jsonl) of one model, read as FastChat reads them (its `score`, -1 left out);
+    written to OUT/scores.json and scores.md when `out` is given."""
+    from jacode.formats import mt_bench_judgments
+
+    questions = load(data, questions_file)[0]
+    ids = {str(q["question_id"]) for q in questions}
+    done = {k: j for k, j in mt_bench_judgments(judgments, model).items() if j["question_id"] in ids}
+    if not done:
+        raise JacodeError(f"{judgments}: no judgment is of a question in {data}/{questions_file}")
+    repeats = max(j["repeat"] for j in done.values()) + 1
+    report = summarize(questions, done, JMTConfig(data=data, settings=None, judge_settings=None,
+                                                  questions=questions_file, judge_repeats=repeats))
+    first = next(iter(done.values()))
+    report["notes"] = [f"judgments imported from {judgments} (FastChat; model {first['model']}, judge "
+                       f"{first['judge']})"]
+    if out is not None:
+        out = Path(out)
+        atomic_write_text(out / "scores.json", json.dumps(report, ensure_ascii=False, indent=2))
+        atomic_write_text(out / "scores.md", markdown(report))
+    return report
+
+
 def temperature(q: dict, settings: GenSettings) -> float:
     """FastChat's temperature for the question's category, unless the settings fix one for all."""
     return TEMPERATURE.get(q["category"], 0.7) if settings.temperature is None else settings.temperature
@@ -185,7 +234,11 @@ def run_jmt(engine: Engine, judge: Engine, out: str | Path, cfg: JMTConfig) -> d
     out.mkdir(parents=True, exist_ok=True)
     questions, refs, prompts, notes = load(cfg.data, cfg.questions, cfg.reference)
     questions = questions[:cfg.limit] if cfg.limit else questions
-    answers = generate_answers(engine, questions, out, cfg)
+    if cfg.answers:
+        answers = import_answers(cfg.answers, questions, out)
+        notes.append(f"answers imported from {cfg.answers}, not generated")
+    else:
+        answers = generate_answers(engine, questions, out, cfg)
     path = out / "judgments.jsonl"
     done = {r["key"]: r for r in appended_records(path)}
     with JsonlAppender(path) as sink:

@@ -6,6 +6,9 @@ Record fields (the first present is used):
   xlsum   text | input;      summary | target | output                 → rouge1, rouge2, rougeL (MeCab words)
   wmt     source | en | input;  target | ja | reference | output       → BLEU (sacrebleu ja-mecab)
 
+An llm-jp-eval evaluation dataset (`{instruction, output_length, metrics, few_shots, samples: [{input, output}]}`,
+jacode.formats) is read too: its samples' input and output, scored zero-shot with the prompts below.
+
 Option `rouge_tokenizer` (xlsum): `unidic` (fugashi + unidic-lite, the default) or `ipadic` (sacrebleu's ja-mecab,
 llm-jp-eval's ROUGE tokenization); the report names the one used.
 """
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from jacode.engines import Engine, Request, SamplingParams
 from jacode.errors import JacodeError
 from jacode.evals.ja.metrics import ROUGE_TOKENIZERS, bleu, metric
-from jacode.io import JsonlAppender, appended_records, atomic_write_text, read_jsonl
+from jacode.io import JsonlAppender, appended_records, atomic_write_text
 
 if TYPE_CHECKING:
     from jacode.evals.registry import GenSettings
@@ -56,21 +59,26 @@ def check_options(options: Mapping[str, Any]) -> None:
         raise JacodeError(f"rouge_tokenizer must be {' or '.join(ROUGE_TOKENIZERS)}, not {tokenizer!r}")
 
 
-def _field(record: dict, names: tuple[str, ...], path: str, n: int):
+def _field(record: dict, names: tuple[str, ...], where: str):
     for name in names:
         if record.get(name) not in (None, "", []):
             return record[name]
-    raise JacodeError(f"{path}:{n}: none of the fields {list(names)} is present")
+    raise JacodeError(f"{where}: none of the fields {list(names)} is present")
 
 
 def load_items(task: str, data: str, limit: int | None = None) -> list[dict]:
+    """The task's items from jacode's JSONL (fields above) or an llm-jp-eval dataset JSON (jacode.formats)."""
+    from jacode.formats import metric_records
+
     if task not in TASKS:
         raise JacodeError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
     spec = TASKS[task]
     items = []
-    for n, r in enumerate(read_jsonl(data), 1):
-        ref = _field(r, spec["ref"], data, n)
-        items.append({"id": r.get("id", n - 1), "input": _field(r, spec["input"], data, n),
+    for n, (where, r) in enumerate(metric_records(data, task), 1):
+        if not isinstance(r, dict):
+            raise JacodeError(f"{where}: expected a JSON object, got {type(r).__name__}")
+        ref = _field(r, spec["ref"], where)
+        items.append({"id": r.get("id", n - 1), "input": _field(r, spec["input"], where),
                       "refs": ref if isinstance(ref, list) else [ref]})
         if limit and len(items) >= limit:
             break
