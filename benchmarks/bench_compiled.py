@@ -54,13 +54,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--copies", type=int, default=5)
+    ap.add_argument("--languages", default="cpp,java", help="comma-separated: cpp, java (default both)")
     ap.add_argument("--data", default=os.environ.get("JACODE_BENCHMARK_DATA", "../shared/benchmarks") + "/multipl-e")
     args = ap.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {args.workers} workers; "
           f"references x {args.copies}")
     print("| language | pipeline | samples | wall s | s/sample | vs plain | verdicts = plain |")
     print("|---|---|---|---|---|---|---|")
-    for lang in ("cpp", "java"):
+    for lang in args.languages.split(","):
         bench = get_benchmark(f"multiple-{lang}")
         problems = load_problems(bench, args.data)
         refs = list(read_jsonl(REFERENCES / f"humaneval-{lang}.jsonl"))

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -56,6 +57,21 @@ def _code_version() -> str:
     here = Path(__file__).parent
     parts = [here / "split.py", here / "values.py", *sorted((here / "serializers").iterdir())]
     return hashlib.sha256(b"".join(p.read_bytes() for p in parts)).hexdigest()[:16]
+
+
+@cache
+def _cpp_linker() -> list[str]:
+    """`-fuse-ld=gold` where g++ can link with gold: ~25 ms of CPU per program instead of ld.bfd's ~60 ms (a
+    tenth of a sample's cost once the PCH has cut the compile). The same objects and libraries are linked; only
+    the linker differs. Tried once per process: [] (the default linker) when gold is absent or fails."""
+    gxx = shutil.which("g++")
+    if gxx is None or shutil.which("ld.gold") is None:
+        return []
+    with tempfile.TemporaryDirectory(prefix="jacode-gold-") as d:
+        (Path(d) / "t.cpp").write_text("#include <string>\nint main() { return std::string(\"ok\").size() - 2; }\n")
+        ok = subprocess.run([gxx, CPP_STD, "-fuse-ld=gold", "-o", f"{d}/t", f"{d}/t.cpp"],
+                            capture_output=True).returncode == 0 and subprocess.run([f"{d}/t"]).returncode == 0
+    return ["-fuse-ld=gold"] if ok else []
 
 
 def _problem(check: ValueCheck) -> dict:
@@ -134,8 +150,10 @@ class ValueRunner:
         steps = []
         if v.compile and compile_needed:
             argv = list(v.compile)
-            if self.lang.name == "cpp" and self.use_pch:
-                argv[1:1] = pch.include_args(files["program.cpp"], (CPP_STD,), self.sandbox.tools)
+            if self.lang.name == "cpp":
+                argv[1:1] = _cpp_linker()
+                if self.use_pch:
+                    argv[1:1] = pch.include_args(files["program.cpp"], (CPP_STD,), self.sandbox.tools)
             steps.append(Step(argv, self.compile_limits, stop_unless_ok=True))
         steps.append(Step(list(v.run), run_limits, results=True))
         return steps
