@@ -83,7 +83,8 @@ BROKEN = {
                          "target: '${model}', vectors: [{model: '${model}', wieght: 1}]}\n", 8,
                          r"vectors.0.wieght: unknown key \(did you mean 'weight'\?\)"),
     "synth method": ("name: x\nstages:\n" + MODEL + "  - name: s\n    kind: synth\n    config: {method: evol, "
-                     "model: '${model}'}\n", 8, r"method: 'evol': Input should be 'magpie' or 'persona'"),
+                     "model: '${model}'}\n", 8,
+                     r"method: 'evol': Input should be 'magpie', 'persona' or 'code-verified'"),
     "nested data key": ("name: x\nstages:\n  - name: d\n    kind: data\n    config:\n      readers: []\n"
                         "      dedup: {minhashh: {}}\n", 7, r"dedup.minhashh"),
     "launch not a string": ("name: x\nstages:\n  - name: m\n    kind: model\n    launch: [accelerate]\n", 5,

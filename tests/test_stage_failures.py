@@ -42,6 +42,8 @@ CASES = {
     "synth": ("{{method: magpie, model: '{broken}', n: 1}}", r"config.json is not valid JSON"),
     "eval": ("{{models: {{x: '{broken}'}}, benchmarks: [humaneval], limit: 1}}", r"config.json is not valid JSON"),
     "report": ("{{}}", r"nothing to report"),
+    # The questions file holds none: nothing to compare (before any model is loaded).
+    "compare": ("{{before: '{tiny}', after: '{tiny}', judge: '{tiny}', questions: '{empty}'}}", r"no questions"),
 }
 
 
