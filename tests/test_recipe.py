@@ -69,7 +69,7 @@ def test_runner_manifests_skip_rerun_downstream_and_partial_runs(tmp_path):
         assert m["status"] == "done" and m["seconds"] > 0 and m["versions"]["torch"] and m["fingerprint"]
         assert "${run}" in json.dumps(m["config"]) or stage in ("model", "report")  # run paths stored relative
     rows = _manifest(tmp_path, "eval")["summary"]["tables"][0]["rows"]
-    assert [(r[0], r[1], r[2], r[5]) for r in rows] == [("final", "humaneval", "pass@1", "done")]
+    assert [(r[0], r[1], r[2], r[-1]) for r in rows] == [("final", "humaneval", "pass@1", "done")]
     assert _manifest(tmp_path, "pretrain")["summary"]["curves"][0]["series"]["pretrain"]
     # Unchanged: everything is skipped.
     assert all(p.action == "skip" for p in plan(load_recipe(_small(tmp_path))))

@@ -287,7 +287,7 @@ class EvalStageConfig:
 
 def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
     """Every model × benchmark; a failure is a failure (the stage fails unless allow_partial), never a skip."""
-    from jacode.evals.run import run_benchmark, score_row
+    from jacode.evals.run import SCORE_COLUMNS, run_benchmark, score_row
 
     models = cfg.models if isinstance(cfg.models, dict) else {"model": cfg.models}
     rows, failures = [], []
@@ -302,7 +302,7 @@ def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
             except JacodeError as e:
                 failures.append(f"{label} on {bench}: {str(e).splitlines()[0]}")
                 print(f"FAILED {failures[-1]}", flush=True)
-                rows.append([label, bench, None, None, None, "failed"])
+                rows.append([label, bench, *[None] * len(SCORE_COLUMNS), "failed"])
                 continue
             rows.append([label, bench, *score_row(r), "done"])
             print(json.dumps({"model": label, "benchmark": bench, "scores": r.get("scores")}, ensure_ascii=False),
@@ -311,8 +311,8 @@ def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
     summary = {"text": f"{done} of {len(rows)} (model, benchmark) runs done"
                        + (f", {len(failures)} failed: " + "; ".join(failures) if failures else ""),
                "metrics": {f"{r[0]}/{r[1]}/{r[2]}": r[3] for r in rows if r[3] is not None},
-               "tables": [{"title": "evaluation", "columns": ["model", "benchmark", "score", "value", "tasks",
-                                                              "status"], "rows": rows}]}
+               "tables": [{"title": "evaluation", "columns": ["model", "benchmark", *SCORE_COLUMNS, "status"],
+                           "rows": rows}]}
     if failures:
         if not cfg.allow_partial or not done:
             raise JacodeError(f"eval: {summary['text']}")

@@ -70,6 +70,8 @@ def test_fim_generation_and_termination_rate(tiny_model, tmp_path, bwrap):
     unparsed = [r for r in results if "SyntaxError" in r["detail"] or "IndentationError" in r["detail"]]
     assert scores["well_formed_rate"] == pytest.approx(1 - len(unparsed) / len(results))
     assert "well-formed" in r.output
+    lo, hi = scores["intervals"]["pass@1"]["ci95"]  # bootstrap over tasks, around the estimate
+    assert 0.0 <= lo <= scores["scores"]["pass@1"] <= hi <= 1.0
 
 
 def test_well_formed_counts_what_did_not_parse_or_compile():
@@ -126,3 +128,12 @@ def test_every_eval_command_finds_data_in_jacode_benchmark_data(monkeypatch, ben
     assert r.exit_code == 0 and "reference solutions pass" in r.output, r.output
     monkeypatch.setenv("JACODE_BENCHMARK_DATA", str(tmp_path))  # a tree without it: as if unset
     assert get_benchmark("jhumaneval").data_or_default(None) is None
+
+
+def test_score_row_shows_the_interval_or_says_there_is_none():
+    from jacode.evals.run import SCORE_COLUMNS, score_row
+
+    with_ci = {"scores": {"pass@1": 0.25}, "intervals": {"pass@1": {"ci95": [0.1, 0.4]}}, "n_tasks": 8, "n_total": 164}
+    assert score_row(with_ci) == ["pass@1", 0.25, "0.100–0.400", "8 of 164"]
+    assert score_row({"scores": {"bleu": 12.0}, "n_tasks": 5, "n_total": 5})[2] == "–"
+    assert len(score_row(with_ci)) == len(SCORE_COLUMNS)

@@ -255,7 +255,7 @@ def eval_score(
 
 def _run(benchmark: str, out: Path, o: SimpleNamespace, ks: list[int] = (1,)) -> None:
     """One benchmark, with the eval stage's manifest in OUT (as in a recipe): the report reads it."""
-    from jacode.evals.run import describe, run_benchmark, score_row
+    from jacode.evals.run import SCORE_COLUMNS, describe, run_benchmark, score_row
     from jacode.manifest import record
 
     def work() -> dict:
@@ -264,10 +264,10 @@ def _run(benchmark: str, out: Path, o: SimpleNamespace, ks: list[int] = (1,)) ->
             data=o.data, limit=o.limit, judge=judge_of(o), settings=settings_of(o), options=options_of(o),
             ks=tuple(ks), batch_size=o.batch_size, concurrency=o.concurrency, **execution_of(o))
         typer.echo(describe(summary))
-        primary, value, tasks = row = score_row(summary)
+        primary, value, _, tasks = row = score_row(summary)
         return {"text": f"{benchmark}: {primary} {value} ({tasks} tasks)",
                 "metrics": {f"{benchmark}/{k}": v for k, v in summary["scores"].items() if v is not None},
-                "tables": [{"title": "evaluation", "columns": ["benchmark", "score", "value", "tasks"],
+                "tables": [{"title": "evaluation", "columns": ["benchmark", *SCORE_COLUMNS],
                             "rows": [[benchmark, *row]]}]}
 
     record(out, "eval", {"benchmark": benchmark, "ks": list(ks), **vars(o)}, work)

@@ -172,7 +172,8 @@ def _run_execution(bench: Benchmark, out: Path, s: GenSettings, opts: dict, engi
     execute(ecfg, gen, out, expected_tasks=tasks)
     r = score(out, sorted({1, *ks}))
     return {"scores": r["scores"], "n_tasks": r["n_tasks"], "n_samples": r["n_samples"],
-            "termination_rate": r.get("termination_rate"), "well_formed_rate": r.get("well_formed_rate")}
+            "termination_rate": r.get("termination_rate"), "well_formed_rate": r.get("well_formed_rate"),
+            "intervals": r.get("intervals", {})}
 
 
 def _run_answers(bench: Benchmark, out: Path, s: GenSettings, opts: dict, engine_info: dict,
@@ -213,10 +214,16 @@ def _run_answers(bench: Benchmark, out: Path, s: GenSettings, opts: dict, engine
     return result
 
 
+SCORE_COLUMNS = ["score", "value", "95% CI", "tasks"]
+
+
 def score_row(summary: dict[str, Any]) -> list:
-    """[primary score, value, "n of N" tasks]: one row of a report's evaluation table."""
+    """[primary score, value, its 95% interval ("–" when the benchmark gives none), "n of N" tasks]: one row of a
+    report's evaluation table (SCORE_COLUMNS)."""
     primary, value = next(iter(summary.get("scores", {}).items()), (None, None))
-    return [primary, value, f"{summary.get('n_tasks')} of {summary.get('n_total')}"]
+    ci = summary.get("intervals", {}).get(primary, {}).get("ci95")
+    shown = f"{ci[0]:.3f}–{ci[1]:.3f}" if ci and ci[0] is not None else "–"
+    return [primary, value, shown, f"{summary.get('n_tasks')} of {summary.get('n_total')}"]
 
 
 def describe(summary: dict[str, Any]) -> str:

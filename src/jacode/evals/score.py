@@ -46,6 +46,10 @@ def score(out: str | Path, ks: list[int] = (1, 10), allow_partial: bool = False)
         raise JacodeError(f"{len(missing)} task(s) have no samples: {shown}. "
                           "Pass --allow-partial to score the tasks that have them.")
     counts = {t: {"n": len(v), "c": sum(v)} for t, v in per_task.items()}
+    from jacode.evals.ja.judge import mean_ci
+
+    # pass@1's uncertainty from the tasks drawn: a percentile bootstrap over tasks of each task's pass rate.
+    ci = mean_ci([c["c"] / c["n"] for c in counts.values()])
     min_n = min(c["n"] for c in counts.values())
     pass_k = {}
     for k in ks:
@@ -56,6 +60,7 @@ def score(out: str | Path, ks: list[int] = (1, 10), allow_partial: bool = False)
         "n_tasks": len(counts), "n_samples": sum(c["n"] for c in counts.values()),
         "missing_tasks": missing, "status_counts": dict(statuses), "tasks": counts,
         "skipped_k": [k for k in ks if k > min_n], "config": run_info,
+        "intervals": {"pass@1": {"ci95": ci["ci95"], "method": "bootstrap over tasks, 2000 resamples"}},
         # Share of generations that ended (end token or stop sequence) before the token budget.
         "termination_rate": finish["stop"] / sum(finish.values()) if finish else None,
         # Share of samples whose program parsed (Python) or compiled.
@@ -70,8 +75,11 @@ def score(out: str | Path, ks: list[int] = (1, 10), allow_partial: bool = False)
 
 def format_table(result: dict[str, Any]) -> str:
     lines = [f"benchmark: {result['benchmark']}   tasks: {result['n_tasks']}   samples: {result['n_samples']}"]
+    interval = result.get("intervals", {}).get("pass@1", {}).get("ci95")
     for name, value in result["scores"].items():
-        lines.append(f"  {name:<10} {100 * value:6.2f}%")
+        extra = f"   (95% CI {100 * interval[0]:.1f}–{100 * interval[1]:.1f}%, bootstrap over tasks)" \
+            if name == "pass@1" and interval and interval[0] is not None else ""
+        lines.append(f"  {name:<10} {100 * value:6.2f}%{extra}")
     if result["skipped_k"]:
         lines.append(f"  (pass@{', '.join(map(str, result['skipped_k']))} skipped: fewer samples than k)")
     if result.get("termination_rate") is not None:
