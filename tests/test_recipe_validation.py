@@ -72,6 +72,10 @@ BROKEN = {
                               "{rouge: ipadic}}}\n", 8, r"unknown option 'rouge'"),
     "missing input": ("name: x\nstages:\n" + MODEL + "  - name: p\n    kind: pretrain\n    config: {model: '${model}', "
                       "data: [/nonexistent/corpus.jsonl]}\n", 8, r"/nonexistent/corpus.jsonl: no such file"),
+    # Shaped like a hub id, but in a data setting: a missing file (only model settings take hub ids).
+    "missing relative input": ("name: x\nstages:\n" + MODEL + "  - name: p\n    kind: pretrain\n    config: "
+                               "{model: '${model}', data: [corpus/train.jsonl]}\n", 8,
+                               r"corpus/train.jsonl: no such file"),
     "missing shipped input": ("name: x\nstages:\n  - name: t\n    kind: tokenizer\n"
                               "    config: {inputs: ['${shipped}/nope.jsonl']}\n", 5, r"nope.jsonl: no such file"),
     "missing model": ("name: x\nstages:\n  - name: e\n    kind: eval\n    config: {models: {a: /nonexistent/m}, "

@@ -125,11 +125,6 @@ def merge_task_arithmetic(
     out: Path = Out,
 ):
     """out = T + Σ wᵢ·(Mᵢ − B) (linear) or its TIES version."""
-    from jacode.config import validate
-    from jacode.manifest import run_stage
-    from jacode.stages import get_kind
-    from jacode.surgery.config import MergeStageConfig
-
     vectors = []
     for v in vector:
         model, _, w = v.rpartition(":")
@@ -137,9 +132,18 @@ def merge_task_arithmetic(
             vectors.append({"model": model, "weight": float(w)})
         except ValueError as e:
             raise JacodeError(f"--vector {v!r}: expected MODEL:WEIGHT") from e
-    cfg = validate(MergeStageConfig, {"base": base, "target": target, "vectors": vectors, "method": method,
-                                      "density": density, "template_from": template_from})
-    m = run_stage(get_kind("merge"), cfg, out)
+    _run_merge({"base": base, "target": target, "vectors": vectors, "method": method, "density": density,
+                "template_from": template_from}, out)
+
+
+def _run_merge(settings: dict, out: Path) -> None:
+    """A merge stage from these settings, with its manifest in OUT (as in a recipe)."""
+    from jacode.config import validate
+    from jacode.manifest import run_stage
+    from jacode.stages import get_kind
+    from jacode.surgery.config import MergeStageConfig
+
+    m = run_stage(get_kind("merge"), validate(MergeStageConfig, settings), out)
     typer.echo(f"merge: {m['status']} in {m['seconds']} s → {out}\n  {m['summary']['text']}")
 
 
@@ -148,18 +152,12 @@ def merge_task_arithmetic(
 def merge_mergekit(config: Path = typer.Argument(..., help="A mergekit YAML (merge_method linear, task_arithmetic "
                                                             "or ties)."), out: Path = Out):
     """Run a mergekit config with jacode's streaming merge (what jacode does not implement is refused by name)."""
-    from jacode.config import validate
-    from jacode.manifest import run_stage
-    from jacode.stages import get_kind
-    from jacode.surgery.config import MergeStageConfig
     from jacode.surgery.merge import from_mergekit
 
     mc = from_mergekit(config)
-    cfg = validate(MergeStageConfig, {"base": mc.base, "target": mc.target, "method": mc.method,
-                                      "density": mc.density, "template_from": mc.template_from,
-                                      "vectors": [{"model": m, "weight": w} for m, w in mc.vectors]})
-    m = run_stage(get_kind("merge"), cfg, out)
-    typer.echo(f"merge: {m['status']} in {m['seconds']} s → {out}\n  {m['summary']['text']}")
+    _run_merge({"base": mc.base, "target": mc.target, "method": mc.method, "density": mc.density,
+                "template_from": mc.template_from, "vectors": [{"model": m, "weight": w} for m, w in mc.vectors]},
+               out)
 
 
 @data_app.command("run")

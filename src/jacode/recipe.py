@@ -251,18 +251,25 @@ def _semantic_problems(spec: StageKind, config: dict, variables: dict[str, str],
             if not isinstance(value, str) or any(v not in BUILTIN_VARS for v in VAR.findall(value)):
                 continue  # made by an earlier stage: it exists when this one runs
             resolved = VAR.sub(lambda m: variables[m.group(1)], value)
-            if not Path(resolved).exists() and not _fetched_at_run_time(resolved):
+            if not Path(resolved).exists() and not _fetched_at_run_time(resolved, pspec):
                 hint = " (set JACODE_BENCHMARK_DATA to where the benchmark data is)" \
                     if "${benchmark_data}" in value else ""
                 out.append((loc, f"{resolved}: no such file or directory{hint}"))
     return out
 
 
-def _fetched_at_run_time(value: str) -> bool:
-    """A known model name or a hub id: the stage resolves it (and fails at once, offline, saying how to get it)."""
+# Settings that name a model: a known name or a hub id there is resolved by the stage (jacode.models.resolve).
+MODEL_SETTINGS = ("model", "judge_model", "reward_model", "base", "target", "instruct", "template_from", "models")
+
+
+def _fetched_at_run_time(value: str, pspec: str) -> bool:
+    """A known model name or a hub id in a model setting: the stage resolves it (and fails at once, offline, saying
+    how to get it). Data paths are not: `data/train.jsonl` is a missing file there, not a hub id."""
     from jacode.models.get import KNOWN_MODELS
     from jacode.models.hub import looks_like_hub_id
 
+    if pspec.split(".")[-1].rstrip("[]{}") not in MODEL_SETTINGS:
+        return False
     return value in KNOWN_MODELS or looks_like_hub_id(value)
 
 
