@@ -300,3 +300,41 @@ def test_dry_run_checks_each_benchmarks_settings_and_judge(tmp_path):
         in proc.stderr
     assert "did you mean 'temperature'" in proc.stderr
     assert f"{recipe}:12: stage 'ja' (eval): judge: elyza-tasks: elyza-tasks is graded by a judge" in proc.stderr
+
+
+def _evaluation(d: Path, passed: dict[str, int], total: int = 164, **rates) -> None:
+    """An execution benchmark's evaluation directory as run_benchmark writes it (one sample per task)."""
+    d.mkdir(parents=True)
+    value = sum(passed.values()) / len(passed)
+    (d / "summary.json").write_text(json.dumps({
+        "benchmark": "humaneval", "kind": "unit", "primary": "pass@1", "scores": {"pass@1": value},
+        "n_total": total, "n_tasks": len(passed), "intervals": {"pass@1": {"ci95": [0.0, 1.0]}}, **rates}))
+    (d / "scores.json").write_text(json.dumps({"tasks": {t: {"n": 1, "c": c} for t, c in passed.items()}}))
+
+
+def test_report_puts_evaluations_side_by_side_with_the_tasks_that_changed(tmp_path):
+    """Two eval stages (before and after): scores side by side, the paired change with its interval, the tasks
+    gained and lost; the same numbers in report.json. One label used by two stages gets its stage's name."""
+    from jacode import manifest as mf
+    from jacode.report import build_report
+
+    before = {f"HumanEval/{i}": int(i in (1, 2)) for i in range(10)}
+    after = {f"HumanEval/{i}": int(i in (2, 3, 4)) for i in range(10)}  # gains 3 and 4, loses 1
+    for n, (stage, label, passed) in enumerate([("before", "model", before), ("after", "model", after)]):
+        _evaluation(tmp_path / stage / label / "humaneval", passed, well_formed_rate=0.5 + n / 4)
+        mf.write(tmp_path / stage, {"stage": stage, "kind": "eval", "status": "done", "started": n, "summary": {
+            "text": "1 of 1", "evaluations": [{"model": label, "dir": f"{label}/humaneval"}]}})
+    html = build_report(tmp_path, tmp_path / "report.html").read_text()
+    numbers = json.loads((tmp_path / "report.json").read_text())
+    change = numbers["evaluations"]["changes"][0]
+    assert (change["before"], change["after"], change["tasks"]) == ("before/model", "after/model", 10)
+    assert change["delta"] == pytest.approx(0.1) and (change["gained"], change["lost"]) == (2, 1)
+    assert change["both_pass"] == 1 and change["both_fail"] == 6 and change["ci95"][0] < 0.1 < change["ci95"][1]
+    assert [t["task"] for t in change["changed_tasks"]] == ["HumanEval/1", "HumanEval/3", "HumanEval/4"]
+    assert [s["value"] for s in numbers["evaluations"]["scores"]] == [0.2, 0.3]
+    assert [s["status"] for s in numbers["stages"]] == ["done", "done"]
+    assert html.index("<h2>Stages</h2>") < html.index("<h2>Evaluations</h2>") < html.index("<h2>Versions</h2>")
+    for text in ("0.200 [0.000–1.000]", "0.300 [0.000–1.000]", "10 of 164", "well-formed", "0.750",
+                 "HumanEval/3</td><td>0/1</td><td>1/1</td><td>gained",
+                 "HumanEval/1</td><td>1/1</td><td>0/1</td><td>lost"):
+        assert text in html, text

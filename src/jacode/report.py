@@ -3,7 +3,13 @@ manifest (tables and curves, whatever the kind), baselines, learning curves from
 recipe itself. Images are embedded (base64 PNG) and every value from the run is HTML-escaped.
 
 The report knows no stage kind: stages describe themselves in their manifests (jacode.stages, jacode.manifest).
+A stage that evaluated models lists its evaluation directories in its summary (`evaluations`); the report puts
+every model evaluated anywhere in the run side by side, with the tasks that changed (jacode.evals.results).
 A directory without stage manifests is not a run: that is an error, never an empty report.
+
+The same numbers go to a JSON file beside the HTML (report.html → report.json): stages with their status, time
+and metrics, and the evaluations compared. Named after the HTML so that a report written into an evaluation's own
+directory never replaces that evaluation's summary.json.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 from pathlib import Path
 
 from jacode import manifest as mf
@@ -47,8 +54,20 @@ def manifests(run_dir: Path) -> list[dict]:
     """The stages' manifests, in the order they started: a run's stage directories, or one stage run alone
     (`jacode eval run --out DIR`, then `jacode report DIR`)."""
     dirs = [run_dir, *(d for d in run_dir.iterdir() if d.is_dir())] if run_dir.is_dir() else []
-    out = [m for m in map(mf.read, dirs) if m.get("kind")]
+    out = [{**m, "_dir": d} for d, m in ((d, mf.read(d)) for d in dirs) if m.get("kind")]
     return sorted(out, key=lambda m: m.get("started", 0))
+
+
+def evaluations(found: list[dict]) -> list:
+    """Every evaluation the stages list, labelled by model; a label used by two stages gets the stage's name."""
+    from jacode.evals.results import load
+
+    listed = [(m, e) for m in found for e in (m.get("summary") or {}).get("evaluations", [])]
+    stages_of: dict[str, set] = {}
+    for m, e in listed:
+        stages_of.setdefault(e["model"], set()).add(m["stage"])
+    return [load(m["_dir"] / e["dir"], e["model"] if len(stages_of[e["model"]]) == 1 else f"{m['stage']}/{e['model']}")
+            for m, e in listed]
 
 
 def build_report(run_dir: str | Path, out: str | Path, title: str | None = None,
@@ -71,6 +90,15 @@ def build_report(run_dir: str | Path, out: str | Path, title: str | None = None,
         [m["stage"], m["kind"], "writing this report" if m["kind"] == "report" and m["status"] == "running"
          else m["status"], m.get("seconds", ""), m.get("summary", {}).get("text") or m.get("error", "")]
         for m in found])]
+    compared = None  # every model evaluated in the run, side by side: first, as what a reader looks for
+    evals = evaluations(found)
+    if evals:
+        from jacode.evals.results import comparison
+
+        compared = comparison(evals)
+        sections.append("<h2>Evaluations</h2>" + "".join(
+            f"<h3>{_esc(t['title'])}</h3>" + _table(f"evaluations-{i}", t["columns"], t["rows"])
+            for i, t in enumerate(compared["tables"])))
     curves: dict[str, dict] = {}  # curves of the same title share one plot (training loss of every trainer)
     for m in found:
         summary = m.get("summary") or {}
@@ -117,4 +145,10 @@ pre{{background:#f6f6f6;padding:1rem;overflow:auto}}.note{{color:#555}}</style><
 </body></html>
 """
     atomic_write_text(out, page)
+    numbers = {"title": title or run_dir.name,
+               "stages": [{k: m.get(k) for k in ("stage", "kind", "status", "seconds", "error")}
+                          | {"metrics": (m.get("summary") or {}).get("metrics", {})} for m in found],
+               "evaluations": None if compared is None else {k: v for k, v in compared.items() if k != "tables"},
+               "baselines": baselines or {}}
+    atomic_write_text(out.with_suffix(".json"), json.dumps(numbers, indent=2, ensure_ascii=False, default=str))
     return out

@@ -188,6 +188,11 @@ class SynthStageConfig:
                                     "Magpie stage's instructions.jsonl"] = None
     allow_empty: Annotated[bool, "code-verified: keeping no answer is reported, not a failure (a weak model's "
                                  "answers may all fail their own tests)"] = False
+    language: Annotated[Literal["ja", "en"], "code-verified: the language of the request for solution + tests "
+                                              "(a small model follows an English one better)"] = "ja"
+    example: Annotated[bool, "code-verified: one worked exchange (solution and asserts) before each problem"] = True
+    holdout: Annotated[float, "code-verified: share of the verified problems kept out of training, written to "
+                              "heldout.jsonl for the synth-heldout benchmark"] = 0.0
 
 
 def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
@@ -234,14 +239,18 @@ def _run_code_verified(cfg: SynthStageConfig, engine, out: Path) -> dict:
     if not cfg.problems:
         raise JacodeError("synth code-verified needs problems: a JSONL file (problem/instruction/prompt per line)")
     problems = load_problems(cfg.problems)[: cfg.n or None]
-    vc = VerifiedConfig(n_samples=cfg.responses, seed=cfg.seed)
+    if not 0 <= cfg.holdout < 1:
+        raise JacodeError(f"synth code-verified: holdout must be in [0, 1), not {cfg.holdout}")
+    vc = VerifiedConfig(n_samples=cfg.responses, seed=cfg.seed, holdout=cfg.holdout, language=cfg.language,
+                        example=cfg.example)
     vc.params = replace(vc.params, max_new_tokens=cfg.max_new_tokens)
     stats = code_verified(engine, problems, out, vc)
-    text = (f"{stats['passed']} of {stats['answers']} answers to {len(problems)} problems passed their own tests; "
-            f"dropped: {json.dumps(stats['dropped'] or {}, ensure_ascii=False)}")
+    text = (f"{stats['passed']} of {stats['answers']} answers to {len(problems)} problems passed their own tests"
+            + (f" ({stats['kept']} kept for training, {stats['held_out']} problems held out)" if cfg.holdout else "")
+            + f"; dropped: {', '.join(f'{k} {v}' for k, v in stats['dropped'].items()) or 'none'}")
     if not stats["passed"] and not cfg.allow_empty:
         raise JacodeError(f"synth code-verified kept nothing: {text} (allow_empty: true accepts that)")
-    return {"text": text, "metrics": {"passed": stats["passed"], "answers": stats["answers"]}}
+    return {"text": text, "metrics": {k: stats[k] for k in ("passed", "answers", "kept", "held_out")}}
 
 
 @dataclass
@@ -290,7 +299,7 @@ def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
     from jacode.evals.run import SCORE_COLUMNS, run_benchmark, score_row
 
     models = cfg.models if isinstance(cfg.models, dict) else {"model": cfg.models}
-    rows, failures = [], []
+    rows, failures, evaluations = [], [], []
     for label, model in models.items():
         for bench in cfg.benchmarks:
             try:
@@ -305,6 +314,7 @@ def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
                 rows.append([label, bench, *[None] * len(SCORE_COLUMNS), "failed"])
                 continue
             rows.append([label, bench, *score_row(r), "done"])
+            evaluations.append({"model": label, "dir": f"{label}/{bench}"})  # relative: the report compares them
             print(json.dumps({"model": label, "benchmark": bench, "scores": r.get("scores")}, ensure_ascii=False),
                   flush=True)
     done = len(rows) - len(failures)
@@ -312,7 +322,8 @@ def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
                        + (f", {len(failures)} failed: " + "; ".join(failures) if failures else ""),
                "metrics": {f"{r[0]}/{r[1]}/{r[2]}": r[3] for r in rows if r[3] is not None},
                "tables": [{"title": "evaluation", "columns": ["model", "benchmark", *SCORE_COLUMNS, "status"],
-                           "rows": rows}]}
+                           "rows": rows}],
+               "evaluations": evaluations}
     if failures:
         if not cfg.allow_partial or not done:
             raise JacodeError(f"eval: {summary['text']}")

@@ -25,7 +25,7 @@ def test_every_benchmark_is_registered_with_its_kind():
     expected = {"humaneval": "unit", "jhumaneval": "unit", "jmultiple-py": "unit", "atcoder-mini": "program",
                 "atcoder-mini-cpp": "program", "humaneval-fim-single-line": "unit",
                 "humaneval-fim-multi-line": "unit", "jmt-bench": "llm-judge", "elyza-tasks": "llm-judge",
-                "niilc": "metric", "xlsum": "metric", "wmt-en-ja": "metric"}
+                "niilc": "metric", "xlsum": "metric", "wmt-en-ja": "metric", "synth-heldout": "unit"}
     for lang in ("cpp", "cs", "java", "js"):
         expected |= {f"multiple-{lang}": "unit", f"mbpp-{lang}": "unit", f"jmultiple-{lang}": "unit"}
     assert {b.name: b.kind for b in BENCHMARKS.values()} == expected

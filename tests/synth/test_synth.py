@@ -330,3 +330,58 @@ def test_persona_templates_may_contain_braces(tmp_path):
         assert sent[0] == '「学生」として JSON {"key": "value"} を扱う質問を書いてください。'
     finally:
         server.stop()
+
+
+def _adder(name: str, op: str = "+") -> str:
+    return (f"```python\ndef {name}(a, b):\n    return a {op} b\n```\n"
+            f"```python\nassert {name}(1, 2) == 3\nassert {name}(0, 0) == 0\n```")
+
+
+def test_code_verified_holds_out_tasks_that_synth_heldout_evaluates(bwrap, tmp_path):
+    """holdout: a share of the verified problems never reaches sft.jsonl; it becomes tasks with the tests that
+    verified them, and a model's new answers are judged against those tests (its own function names required)."""
+    from jacode.engines import make_engine
+    from jacode.evals.run import run_benchmark
+    from jacode.synth.verified_code import VerifiedConfig, code_verified
+
+    def responder(path, body):
+        text = body["messages"][-1]["content"]
+        name = re.search(r"(f\d)", text).group(1)
+        if "must contain two code blocks" in text:  # synthesis: after one worked exchange (the example), in English
+            assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user"]
+            assert "assert square(3) == 9" in body["messages"][1]["content"]
+        if "Define the function(s)" in text:  # the benchmark's question: f2, f4 right; f5 misnamed; f7 wrong
+            return {"f2": _adder("f2"), "f4": _adder("f4"), "f5": _adder("g5")}.get(name, _adder(name, "-"))
+        return [_adder(name), _adder(name, "-")]
+
+    problems = [{"id": f"p{i}", "problem": f"2つの数を足す関数 f{i} を書いてください。"} for i in range(1, 9)]
+    server = ScriptedServer(responder=responder)
+    try:
+        engine = make_engine("openai", endpoint=server.url, model_name="m")
+        cfg = VerifiedConfig(n_samples=2, workers=2, holdout=0.5, language="en")
+        stats = code_verified(engine, problems, tmp_path / "v", cfg)
+        again = code_verified(engine, problems, tmp_path / "v", cfg)
+        assert stats == again  # resumed: the same problems are held out
+        assert stats["passed"] == 8 and stats["held_out"] == 4 and stats["kept"] == 4
+        tasks = list(read_jsonl(tmp_path / "v" / "heldout.jsonl"))
+        trained = {k["id"].split("#")[0] for k in read_jsonl(tmp_path / "v" / "sft.jsonl")}
+        held = {t["task_id"].removeprefix("synth/") for t in tasks}
+        assert held == {"p2", "p4", "p5", "p7"}  # sha256(seed:id) order: pinned so that a change is noticed
+        assert not held & trained and held | trained == {p["id"] for p in problems}
+        assert all(t["names"] == [f"f{t['task_id'][-1]}"] and "assert" in t["tests"] for t in tasks)
+        r = run_benchmark("synth-heldout", tmp_path / "eval", endpoint=server.url, model_name="m",
+                          data=str(tmp_path / "v" / "heldout.jsonl"), workers=2)
+    finally:
+        server.stop()
+    assert r["n_tasks"] == r["n_total"] == 4
+    assert r["scores"]["pass@1"] == 0.5
+    verdicts = {x["task_id"]: x["status"] for x in read_jsonl(tmp_path / "eval" / "results.jsonl")}
+    assert {t for t, v in verdicts.items() if v == "pass"} == {"synth/p2", "synth/p4"}
+    from jacode.errors import JacodeError
+    from jacode.evals.check import check
+    from jacode.evals.execute import ExecuteConfig
+
+    passed, total, _ = check(ExecuteConfig(benchmark="synth-heldout", data=str(tmp_path / "v" / "heldout.jsonl")))
+    assert passed == total == 4  # `eval check`: every held-out task's verified answer passes its tests
+    with pytest.raises(JacodeError, match="needs --data FILE"):
+        run_benchmark("synth-heldout", tmp_path / "e2", endpoint=server.url, model_name="m")

@@ -268,7 +268,8 @@ def _run(benchmark: str, out: Path, o: SimpleNamespace, ks: list[int] = (1,)) ->
         return {"text": f"{benchmark}: {primary} {value} ({tasks} tasks)",
                 "metrics": {f"{benchmark}/{k}": v for k, v in summary["scores"].items() if v is not None},
                 "tables": [{"title": "evaluation", "columns": ["benchmark", *SCORE_COLUMNS],
-                            "rows": [[benchmark, *row]]}]}
+                            "rows": [[benchmark, *row]]}],
+                "evaluations": [{"model": o.model_name or o.model or "answers", "dir": "."}]}
 
     record(out, "eval", {"benchmark": benchmark, "ks": list(ks), **vars(o)}, work)
 

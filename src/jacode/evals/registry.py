@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from jacode.errors import JacodeError
 from jacode.evals.atcoder import benchmark as atcoder_benchmark
-from jacode.evals.code import fim, humaneval, multiple
+from jacode.evals.code import fim, humaneval, multiple, synthetic
 from jacode.evals.ja.judge import PARSE_MODES
 from jacode.evals.ja.metrics import ROUGE_TOKENIZERS
 from jacode.languages import get_language
@@ -277,6 +277,21 @@ for _lang in atcoder_benchmark.LANGUAGES:
         language=_lang, instruction=atcoder_benchmark.instruction, from_chat=atcoder_benchmark.from_chat,
         from_base=atcoder_benchmark.from_base, build_check=atcoder_benchmark.build_check,
     ))
+
+
+# Verified synthetic tasks held out from training (jacode synth code-verified --holdout): chat, greedy; 512 tokens
+# fit a function and a sentence around it.
+register(Benchmark(
+    name="synth-heldout", kind="unit",
+    description="verified synthetic Python tasks held out from SFT: the model's answer against the tests "
+                "that verified another answer",
+    load=lambda data, opts: synthetic.load(data),
+    settings=GenSettings(mode="chat", max_new_tokens=512, temperature=0.0, n=1), modes=("chat",),
+    primary="pass@1", data_required=True,
+    data_hint="--data FILE: heldout.jsonl from `jacode synth code-verified --holdout F`",
+    language="python", instruction=synthetic.instruction, from_chat=synthetic.from_chat,
+    build_check=synthetic.build_check,
+))
 
 
 def _fim_prompt(problem: dict[str, Any], options: Mapping[str, Any]) -> str:

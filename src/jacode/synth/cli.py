@@ -122,6 +122,12 @@ def code_verified_cmd(
     samples: int = typer.Option(2, "--samples", help="Answers per problem."),
     workers: int = typer.Option(2, "--workers", help="Sandboxed runs in parallel."),
     timeout: float = typer.Option(10.0, "--timeout"),
+    holdout: float = typer.Option(0.0, "--holdout", min=0.0, max=0.99,
+                                  help="Share of the verified problems kept out of sft.jsonl, written to "
+                                       "OUT/heldout.jsonl for the synth-heldout benchmark."),
+    language: str = typer.Option("ja", "--language", help="Language of the request: ja or en (a small model "
+                                                           "follows an English one better)."),
+    example: bool = typer.Option(True, "--example/--no-example", help="One worked exchange before each problem."),
     concurrency: int = Concurrency, seed: int = Seed,
 ):
     """Solution + tests per problem, run in the sandbox; only passing answers are kept (OUT/sft.jsonl)."""
@@ -129,9 +135,12 @@ def code_verified_cmd(
 
     eng = engine_from_options(model, endpoint, model_name, engine, concurrency)
     stats = code_verified(eng, load_problems(problems), out, VerifiedConfig(n_samples=samples, workers=workers,
-                                                                           timeout_s=timeout, seed=seed))
+                                                                           timeout_s=timeout, seed=seed,
+                                                                           holdout=holdout, language=language,
+                                                                           example=example))
     typer.echo(f"{stats['passed']}/{stats['answers']} answers passed their own tests; dropped: "
-               f"{stats['dropped'] or '-'}; kept: {out}/sft.jsonl")
+               f"{stats['dropped'] or '-'}; kept: {out}/sft.jsonl ({stats['kept']})"
+               + (f"; held out: {out}/heldout.jsonl ({stats['held_out']} problems)" if holdout else ""))
 
 
 @app.command("score")

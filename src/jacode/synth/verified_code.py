@@ -8,12 +8,19 @@ tampering with them (patching `assert`-related builtins, exiting early, returnin
 Only passing answers are kept, with the run's verdict. A response without two blocks, or whose tests contain no
 assert, is dropped with that reason: a test that cannot fail proves nothing. Solutions whose tests need the
 solution's classes or objects (not plain values) fail with "non-data return value" and are dropped.
+
+The request comes in Japanese or English (`language`), by default after one worked exchange (`example`): a small
+model copies the two-block form from an example far more often than it follows the description alone.
+
+With `holdout`, a share of the problems that have a passing answer (chosen by a hash of their ids and the seed,
+so a re-run holds out the same ones) is written to heldout.jsonl instead — none of their answers is trained on —
+as tasks for the synth-heldout benchmark.
 """
 
 from __future__ import annotations
 
-import ast
 import builtins
+import hashlib
 import json
 import re
 from dataclasses import dataclass, replace
@@ -21,8 +28,8 @@ from pathlib import Path
 
 from jacode.engines import Completion, Engine, Request, SamplingParams
 from jacode.errors import JacodeError
+from jacode.evals.code.synthetic import solution_check, solution_names, task_record
 from jacode.io import JsonlAppender, atomic_write_text, read_jsonl, write_jsonl
-from jacode.sandbox.checks import PythonCheck
 from jacode.synth.generate import done_ids, resumable
 
 CODE_PROMPT = """次の課題を解くPythonのコードを書いてください。
@@ -33,6 +40,22 @@ CODE_PROMPT = """次の課題を解くPythonのコードを書いてください
 課題:
 {problem}
 """
+CODE_PROMPT_EN = """Solve the following task in Python. Your answer must contain two code blocks, in this order:
+1. the solution (a ```python block)
+2. tests of the solution written as assert statements (another ```python block, standard library only)
+
+Task:
+{problem}
+"""
+# language -> (the request, the one-shot example's problem, its answer's label before the tests). The example
+# is one exchange before the real problem: shown the two-block form once, SmolLM2-135M-Instruct answered 6 of 6
+# problems in that form against 5 of 6 without it (English; 2 of 6 and 0 of 6 in Japanese).
+PROMPTS = {
+    "ja": (CODE_PROMPT, "数の2乗を返す関数を書いてください。", "テスト:"),
+    "en": (CODE_PROMPT_EN, "Write a function that returns the square of a number.", "Tests:"),
+}
+EXAMPLE_ANSWER = ("```python\ndef square(x):\n    return x * x\n```\n\n{label}\n```python\nassert square(3) == 9\n"
+                  "assert square(-2) == 4\nassert square(0) == 0\n```")
 BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.S)
 
 
@@ -44,6 +67,11 @@ class VerifiedConfig:
     timeout_s: float = 10.0
     params: SamplingParams = SamplingParams(temperature=0.7, top_p=0.95, max_new_tokens=1024)
     seed: int = 0
+    language: str = "ja"  # of the request (PROMPTS); the problems are whatever language they are
+    example: bool = True  # one worked exchange (a solution and its asserts) before the problem
+    # Share of the problems with a passing answer whose answers are kept out of sft.jsonl and written to
+    # heldout.jsonl as tasks (benchmark synth-heldout): pass@1 there before and after SFT.
+    holdout: float = 0.0
 
 
 def split_answer(text: str) -> tuple[str, str] | str:
@@ -61,24 +89,6 @@ def split_answer(text: str) -> tuple[str, str] | str:
     return solution, tests
 
 
-def solution_names(solution: str) -> tuple[str, ...]:
-    """The solution's top-level functions: what its tests may call (through proxies)."""
-    try:
-        return tuple(n.name for n in ast.parse(solution).body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
-    except SyntaxError:
-        return ()  # the candidate's process reports the syntax error
-
-
-def solution_check(solution: str, tests: str) -> PythonCheck:
-    """The answer's tests, run apart from its solution, calling the solution's top-level functions (never in place
-    of a builtin: such answers are dropped before, see split_answer)."""
-    # Not builtins, and not dunder names: `def __dir__(): return []` would become the checks' module's __dir__
-    # (PEP 562) and hide unittest's test cases from its loader.
-    names = tuple(n for n in solution_names(solution) if n not in dir(builtins) and not
-                  (n.startswith("__") and n.endswith("__")))
-    return PythonCheck(candidate=solution, tests=tests, names=names)
-
-
 def load_problems(path: str | Path) -> list[dict]:
     problems = []
     for n, r in enumerate(read_jsonl(path), 1):
@@ -89,6 +99,15 @@ def load_problems(path: str | Path) -> list[dict]:
             raise JacodeError(f"{path}:{n}: a problem needs a `problem`, `instruction` or `prompt` field")
         problems.append({"id": r.get("id", n - 1), "problem": text})
     return problems
+
+
+def messages(problem: str, cfg: VerifiedConfig) -> list[dict]:
+    if cfg.language not in PROMPTS:
+        raise JacodeError(f"code-verified: language must be one of {', '.join(PROMPTS)}, not {cfg.language!r}")
+    template, example, label = PROMPTS[cfg.language]
+    shot = [{"role": "user", "content": template.format(problem=example)},
+            {"role": "assistant", "content": EXAMPLE_ANSWER.format(label=label)}] if cfg.example else []
+    return [*shot, {"role": "user", "content": template.format(problem=problem)}]
 
 
 def code_verified(engine: Engine, problems: list[dict], out_dir: str | Path,
@@ -102,8 +121,7 @@ def code_verified(engine: Engine, problems: list[dict], out_dir: str | Path,
     def record(p: dict, completions: list[Completion]) -> dict:
         return {"id": p["id"], "problem": p["problem"], "answers": [c.text for c in completions]}
 
-    answers = resumable(engine, problems, lambda p: Request(messages=[
-        {"role": "user", "content": CODE_PROMPT.format(problem=p["problem"])}], n=cfg.n_samples),
+    answers = resumable(engine, problems, lambda p: Request(messages=messages(p["problem"], cfg), n=cfg.n_samples),
         replace(cfg.params, seed=cfg.seed), out_dir / "answers.jsonl", record, cfg.batch_size, "answers")
     # One verdict per (problem, answer), appended as it arrives; a re-run executes only what is missing.
     verdicts_path = out_dir / "verdicts.jsonl"
@@ -128,12 +146,18 @@ def code_verified(engine: Engine, problems: list[dict], out_dir: str | Path,
         with Sandbox(Limits(timeout_s=cfg.timeout_s)) as sandbox:
             run_checks(checks, sandbox, workers=cfg.workers, on_result=on_result)
     verdicts = {r["id"]: r for r in read_jsonl(verdicts_path)}
-    kept, reasons = [], {}
+    held = held_out(answers, verdicts, cfg)
+    kept, reasons, tasks = [], {}, []
     for a in answers:
         for k, text in enumerate(a["answers"]):
             v = verdicts[f"{a['id']}#{k}"]
             counts["answers"] += 1
-            if v["passed"]:
+            if v["passed"] and a["id"] in held:
+                counts["passed"] += 1
+                if not any(t["task_id"] == f"synth/{a['id']}" for t in tasks):  # the first passing answer's tests
+                    tasks.append(task_record(f"synth/{a['id']}", a["problem"], v["solution"], v["tests"],
+                                             cfg.language))
+            elif v["passed"]:
                 counts["passed"] += 1
                 kept.append({"id": f"{a['id']}#{k}", "messages": [{"role": "user", "content": a["problem"]},
                                                                  {"role": "assistant", "content": text}],
@@ -142,6 +166,23 @@ def code_verified(engine: Engine, problems: list[dict], out_dir: str | Path,
                 counts["failed"] += 1
                 reasons[v["status"]] = reasons.get(v["status"], 0) + 1
     write_jsonl(out_dir / "sft.jsonl", kept)
-    stats = {**counts, "dropped": dict(sorted(reasons.items()))}
+    write_jsonl(out_dir / "heldout.jsonl", tasks)
+    stats = {**counts, "kept": len(kept), "held_out": len(tasks), "dropped": dict(sorted(reasons.items()))}
     atomic_write_text(out_dir / "stats.json", json.dumps(stats, indent=2))
     return stats
+
+
+def held_out(answers: list[dict], verdicts: dict[str, dict], cfg: VerifiedConfig) -> set:
+    """The problems held out: holdout × those with a passing answer whose tests call a function the solution defines,
+    rounded half up (one of one at 0.5), ordered by a hash of (seed, id): stable across re-runs, independent of
+    order."""
+    if not cfg.holdout:
+        return set()
+    usable = []
+    for a in answers:
+        passing = [verdicts[f"{a['id']}#{k}"] for k in range(len(a["answers"]))
+                   if verdicts[f"{a['id']}#{k}"]["passed"]]
+        if passing and task_record("", "", passing[0]["solution"], passing[0]["tests"])["names"]:
+            usable.append(a["id"])
+    usable.sort(key=lambda i: hashlib.sha256(f"{cfg.seed}:{i}".encode()).hexdigest())
+    return set(usable[: int(cfg.holdout * len(usable) + 0.5)])
