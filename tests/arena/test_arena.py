@@ -45,7 +45,9 @@ def arena(tmp_path):
     models.write_text(f"models:\n  - {{name: model-good, endpoint: '{good.url}', model_name: g}}\n"
                       f"  - {{name: model-evil, endpoint: '{evil.url}', model_name: e}}\n", encoding="utf-8")
     store = Store(tmp_path / "arena.db")
-    server = AppServer(build_app(load_models(models), store, admin_token="s3cret", battles_per_minute=5))
+    # 30 concurrent voters in one test: room for all of their generations (the limits have their own test).
+    server = AppServer(build_app(load_models(models), store, admin_token="s3cret", battles_per_minute=5,
+                                 max_generations=64))
     yield server, store, tmp_path
     server.stop()
     good.stop()
@@ -513,3 +515,155 @@ def test_browser_round_over_jacode_serve(tiny_model, tmp_path):
         served.stop()
     (battle,) = store.battles()
     assert battle["vote"] == "tie" and battle["answer_a"].strip() and battle["answer_b"].strip()
+
+
+def _two_models(tmp_path: Path, server: ScriptedServer) -> Path:
+    models = tmp_path / "models.yaml"
+    models.write_text(f"models:\n  - {{name: m1, endpoint: '{server.url}', model_name: x}}\n"
+                      f"  - {{name: m2, endpoint: '{server.url}', model_name: y}}\n")
+    return models
+
+
+def test_one_client_with_60_streams_neither_starves_the_page_nor_passes_the_generation_limits(tmp_path):
+    """An attacker opens 60 streams (30 battles) at once with one cookie: two generations are its share, the rest
+    are refused at once (429); other voters share the total; the page and new battles still answer."""
+    slow = ScriptedServer(default=("sleep", 20, "遅い回答"))
+    app = build_app(load_models(_two_models(tmp_path, slow)), Store(tmp_path / "a.db"), battles_per_minute=100,
+                    max_generations=6, max_generations_per_voter=2)
+    server = AppServer(app)
+    statuses: dict[str, list[int]] = {"attacker": [], "others": []}
+    lock = threading.Lock()
+
+    def open_stream(cookies, battle: str, side: str, who: str) -> None:
+        with httpx.Client(timeout=30, cookies=cookies) as c:
+            with c.stream("GET", f"{server.url}/api/battles/{battle}/stream/{side}") as s:
+                with lock:
+                    statuses[who].append(s.status_code)
+                if s.status_code == 429:
+                    assert "busy" in s.read().decode()
+
+    try:
+        attacker = httpx.Client(timeout=30)
+        battles = [attacker.post(f"{server.url}/api/battles", json={"prompt": f"q{i}"}).json()["battle"]
+                   for i in range(30)]
+        others = []
+        for i in range(8):
+            with httpx.Client(timeout=30) as c:  # a fresh voter each
+                others.append((c.cookies, c.post(f"{server.url}/api/battles", json={"prompt": f"o{i}"}).json()))
+        threads = [threading.Thread(target=open_stream, args=(attacker.cookies, b, side, "attacker"))
+                   for b in battles for side in ("a", "b")]
+        threads += [threading.Thread(target=open_stream, args=(cookies, r["battle"], "a", "others"))
+                    for cookies, r in others]
+        for t in threads:
+            t.start()
+        time.sleep(1)
+        with httpx.Client(timeout=10) as visitor:  # while 6 generations run and 62 requests came in
+            assert visitor.get(server.url + "/").status_code == 200
+            assert visitor.post(f"{server.url}/api/battles", json={"prompt": "別の人"}).status_code == 200
+        for t in threads:
+            t.join(timeout=60)
+        ok = {who: s.count(200) for who, s in statuses.items()}
+        assert len(statuses["attacker"]) == 60 and len(statuses["others"]) == 8
+        assert set(statuses["attacker"] + statuses["others"]) == {200, 429}
+        assert ok["attacker"] <= 2 and ok["attacker"] + ok["others"] == 6  # per voter, and in total
+        assert slow.max_in_flight <= 6
+    finally:
+        server.stop()
+        slow.stop()
+
+
+def test_a_reload_follows_the_running_generation_instead_of_starting_another(tmp_path):
+    text = "リロードしても同じ回答が一度だけ生成されます。" * 3
+    answers = ScriptedServer(default=("ok", text))
+    answers.stream_delay = 0.05  # about 1.5 s of streaming
+    store = Store(tmp_path / "a.db")
+    server = AppServer(build_app(load_models(_two_models(tmp_path, answers)), store))
+    try:
+        with httpx.Client(timeout=30) as c:
+            battle = c.post(f"{server.url}/api/battles", json={"prompt": "質問"}).json()["battle"]
+            url = f"{server.url}/api/battles/{battle}/stream/a"
+            with c.stream("GET", url) as first:
+                lines = first.iter_lines()
+                assert next(lines) == "event: delta"  # generation under way
+                with c.stream("GET", url) as reload:  # the reload, while the first is still streaming
+                    body = reload.read().decode()
+                rest = "\n".join(lines)
+        deltas = [json.loads(ln[6:])["text"] for ln in body.splitlines()
+                  if ln.startswith("data: ") and "text" in ln]
+        assert "".join(deltas) == text and "event: done" in body and "event: done" in rest
+        assert len(answers.requests) == 1  # one generation for side a, followed twice
+        assert store.get(battle)["answer_a"] == text
+    finally:
+        server.stop()
+        answers.stop()
+
+
+def _serve(tmp_path: Path, models: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "jacode", "arena", "serve", "--models", str(models), "--db",
+                             str(tmp_path / "a.db"), "--port", str(port), *extra], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            httpx.get(url + "/", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return proc, url
+
+
+def test_x_forwarded_for_is_trusted_only_from_configured_proxies(tmp_path):
+    """Cookie-less clients are limited per address (10 × 1 battle a minute here). A forged X-Forwarded-For does
+    not make each request a new address — unless the operator names the proxy that sets it."""
+    answers = ScriptedServer()
+    models = _two_models(tmp_path, answers)
+    try:
+        for extra, expect_limited in (((), True), (("--forwarded-allow-ips", "127.0.0.1"), False)):
+            proc, url = _serve(tmp_path, models, "--battles-per-minute", "1", *extra)
+            try:
+                codes = [httpx.post(f"{url}/api/battles", json={"prompt": "q"}, timeout=10,
+                                    headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code for i in range(15)]
+            finally:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            assert (codes.count(429) == 5) if expect_limited else (codes == [200] * 15), (extra, codes)
+    finally:
+        answers.stop()
+
+
+def test_sigterm_stops_the_server_with_streams_open_and_keeps_acknowledged_votes(tmp_path):
+    def responder(path, body):
+        if "遅い" in body["messages"][-1]["content"]:
+            time.sleep(60)  # a generation that outlives the server
+        return "回答"
+
+    answers = ScriptedServer(responder=responder)
+    proc, url = _serve(tmp_path, _two_models(tmp_path, answers))
+    try:
+        with httpx.Client(timeout=30) as c:
+            fast = _battle(c, url, "速い質問")
+            assert c.post(f"{url}/api/battles/{fast}/vote", json={"vote": "tie"}).status_code == 200
+            slow = c.post(f"{url}/api/battles", json={"prompt": "遅い質問"}).json()["battle"]
+            opened = threading.Event()
+
+            def watch() -> None:
+                try:
+                    with c.stream("GET", f"{url}/api/battles/{slow}/stream/a") as s:
+                        opened.set()
+                        s.read()
+                except httpx.HTTPError:
+                    pass
+
+            t = threading.Thread(target=watch, daemon=True)
+            t.start()
+            assert opened.wait(10)
+            time.sleep(0.5)
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)  # the open stream does not hold the server up
+    finally:
+        answers.stop()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    db = sqlite3.connect(tmp_path / "a.db")
+    assert [r for r in db.execute("SELECT id, vote FROM battles WHERE vote IS NOT NULL")] == [(fast, "tie")]

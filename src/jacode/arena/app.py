@@ -5,11 +5,20 @@ streamed; the person votes A / B / tie / both bad; only then are the names shown
 (store.py). Model output is untrusted: while streaming it is shown as plain text, and the final rendering is
 Markdown converted on the server with raw HTML disabled and unsafe link schemes refused (markdown-it), under a
 Content-Security-Policy that forbids inline and foreign scripts. Requests are size-limited, battles are
-rate-limited per anonymous voter (a random id in a cookie), and the export/delete endpoints need the admin token.
+rate-limited per anonymous voter (a random id in a cookie) and per address, and the export/delete endpoints need
+the admin token.
+
+One client must not be able to knock the arena over. Each answer is generated once, in its own (daemon) thread,
+whoever watches it: a reload or a second tab follows the running generation instead of starting another, and a
+client that leaves does not stop it (the answer is stored for the reload). Generations are limited per voter and
+in total; beyond a limit the stream is refused with 429 at once. Streams are served from the event loop, so open
+streams hold no worker threads and never starve the page itself (`GET /`). The client's address is the socket's,
+unless the server was told which proxies to trust (uvicorn's forwarded_allow_ips; see server_config).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import secrets
@@ -91,6 +100,44 @@ def render_markdown(text: str) -> str:
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).render(text)
 
 
+class Generation:
+    """One answer being generated in a thread; any number of streams follow it from the event loop."""
+
+    def __init__(self, voter: str, loop: asyncio.AbstractEventLoop):
+        self.voter, self.loop = voter, loop
+        self.parts: list[str] = []
+        self.text: str | None = None  # the stored answer, once finished
+        self.failure: str | None = None
+        self.finished = False
+        self._changed = asyncio.Event()
+
+    def _notify(self) -> None:  # on the loop: wake every follower
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    def publish(self, piece: str | None = None) -> None:  # from the generating thread
+        if piece is not None:
+            self.parts.append(piece)
+        self.loop.call_soon_threadsafe(self._notify)
+
+    async def follow(self):
+        """(kind, payload) as they come: every delta so far, then new ones, then done or failure."""
+        seen = 0
+        while True:
+            changed = self._changed
+            while seen < len(self.parts):
+                seen += 1
+                yield "delta", self.parts[seen - 1]
+            if self.finished:
+                yield ("failure", self.failure) if self.failure else ("done", self.text)
+                return
+            await changed.wait()
+
+
+def sse(name: str, data: dict) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
 class RateLimiter:
     def __init__(self, per_minute: int):
         self.per_minute = per_minute
@@ -114,12 +161,14 @@ class RateLimiter:
 
 def build_app(models: dict[str, ArenaModel], store: Store, admin_token: str | None = None,
               battles_per_minute: int = 20, max_prompt_chars: int = 4000, max_body_bytes: int = 64 * 1024,
-              seed: int | None = None, per_address_factor: int = 10):
+              seed: int | None = None, per_address_factor: int = 10, max_generations: int = 16,
+              max_generations_per_voter: int = 2):
     app = FastAPI(title="jacode arena", docs_url=None, redoc_url=None, openapi_url=None)
     rng = random.Random(seed)
     limiter = RateLimiter(battles_per_minute)
     ip_limiter = RateLimiter(battles_per_minute * per_address_factor)
     static = resources.files("jacode.arena").joinpath("static")
+    running: dict[tuple[str, str], Generation] = {}  # (battle, side) → its generation; touched on the loop only
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
@@ -173,51 +222,67 @@ def build_app(models: dict[str, ArenaModel], store: Store, admin_token: str | No
             raise HTTPException(404, "no such battle")
         return row
 
+    def generate(gen: Generation, key: tuple[str, str], model: ArenaModel, prompt: str) -> None:
+        """The generating thread: the answer is stored (so it can be voted on) before the followers hear done."""
+        battle, side = key
+        try:
+            lock = model.lock if model.local else None
+            if lock:
+                lock.acquire()
+            try:
+                for piece in model.get_engine().stream([{"role": "user", "content": prompt}], model.params):
+                    gen.publish(piece)
+            finally:
+                if lock:
+                    lock.release()
+            text = "".join(gen.parts)
+            if not text.strip():  # nothing to judge: never stored, so the battle can never be voted on
+                gen.failure = "the model gave an empty answer"
+            elif not store.set_answer(battle, side, text):
+                text = store.get(battle)[f"answer_{side}"]  # an answer was stored first (an earlier server)
+            gen.text = text
+        except Exception as e:  # noqa: BLE001 — shown to the voter; the battle stays unvotable
+            gen.failure = f"the model failed: {type(e).__name__}"
+        gen.finished = True
+        gen.publish()
+        gen.loop.call_soon_threadsafe(running.pop, key, None)  # a later reload reads the stored answer
+
+    async def events(gen: Generation):
+        async for kind, payload in gen.follow():
+            if kind == "delta":
+                yield sse("delta", {"text": payload})
+            elif kind == "done":
+                yield sse("done", {"html": render_markdown(payload)})
+            else:
+                yield sse("failure", {"message": payload})
+
+    def event_stream(body, status: int = 200) -> StreamingResponse:
+        return StreamingResponse(body, status_code=status, media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
     @app.get("/api/battles/{battle}/stream/{side}")
-    def stream(battle: str, side: str, request: Request) -> StreamingResponse:
+    async def stream(battle: str, side: str, request: Request) -> StreamingResponse:
         if side not in ("a", "b"):
             raise HTTPException(404)
+        key = (battle, side)
+        gen = running.get(key)  # before the row: a finished generation stores its answer before leaving `running`
         row = own_battle(battle, request)
+        if gen is not None:  # a reload or a second tab: follow the generation already running
+            return event_stream(events(gen))
+        if row[f"answer_{side}"] is not None:  # the answer exists already
+            return event_stream(iter([sse("done", {"html": render_markdown(row[f"answer_{side}"])})]))
         model = models.get(row[f"model_{side}"])
         if model is None:
             raise HTTPException(410, "that model is no longer served")
-
-        def events():
-            def event(name: str, data: dict) -> str:
-                return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-            done = row[f"answer_{side}"]
-            if done is not None:  # a reload: the answer exists already
-                yield event("done", {"html": render_markdown(done)})
-                return
-            parts: list[str] = []
-            try:
-                lock = model.lock if model.local else None
-                if lock:
-                    lock.acquire()
-                try:
-                    for piece in model.get_engine().stream([{"role": "user", "content": row["prompt"]}],
-                                                           model.params):
-                        parts.append(piece)
-                        yield event("delta", {"text": piece})
-                finally:
-                    if lock:
-                        lock.release()
-            except Exception as e:  # noqa: BLE001 — shown to the voter; the battle stays unvotable
-                yield event("failure", {"message": f"the model failed: {type(e).__name__}"})
-                return
-            text = "".join(parts)
-            if not text.strip():  # nothing to judge: never stored, so the battle can never be voted on
-                yield event("failure", {"message": "the model gave an empty answer"})
-                return
-            if not store.set_answer(battle, side, text):
-                # Another stream of the same side (a reload) finished first: its answer is the one stored and voted
-                # on, so that is the one shown.
-                text = store.get(battle)[f"answer_{side}"]
-            yield event("done", {"html": render_markdown(text)})
-
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        voter = request.state.voter
+        if len(running) >= max_generations or \
+                sum(g.voter == voter for g in running.values()) >= max_generations_per_voter:
+            busy = "the arena is busy (too many answers being generated); try again in a moment"
+            return event_stream(iter([sse("failure", {"message": busy})]), status=429)
+        gen = running[key] = Generation(voter, asyncio.get_running_loop())
+        threading.Thread(target=generate, args=(gen, key, model, row["prompt"]), daemon=True,
+                         name=f"arena-{battle[:8]}-{side}").start()
+        return event_stream(events(gen))
 
     @app.post("/api/battles/{battle}/vote")
     def vote(battle: str, body: dict, request: Request) -> dict:
@@ -250,3 +315,18 @@ def build_app(models: dict[str, ArenaModel], store: Store, admin_token: str | No
         return {"deleted": battle}
 
     return app
+
+
+# Seconds that open streams get to finish after SIGTERM before they are cut: votes are committed when acknowledged,
+# and an answer still being generated is simply not stored (its battle cannot be voted on).
+GRACEFUL_SHUTDOWN_S = 3
+
+
+def server_config(app, host: str, port: int, forwarded_allow_ips: str = ""):
+    """uvicorn's settings for the arena. Proxy headers are off unless proxies are named: uvicorn's own default
+    trusts X-Forwarded-For from 127.0.0.1, so any local client could then pose as any address."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=bool(forwarded_allow_ips),
+                          forwarded_allow_ips=forwarded_allow_ips or None,
+                          timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)

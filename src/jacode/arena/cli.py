@@ -22,17 +22,26 @@ def serve(
     port: int = typer.Option(8000, "--port"),
     admin_token: Optional[str] = typer.Option(None, "--admin-token", envvar="JACODE_ARENA_ADMIN_TOKEN",
                                               help="Enables /api/admin/* (export, delete) for this bearer token."),
-    battles_per_minute: int = typer.Option(20, "--battles-per-minute", help="Rate limit per voter."),
+    battles_per_minute: int = typer.Option(20, "--battles-per-minute", help="Rate limit per voter (per address: "
+                                                                           "10 times that)."),
+    max_generations: int = typer.Option(16, "--max-generations", min=1, help="Answers generated at once, in all."),
+    max_generations_per_voter: int = typer.Option(2, "--max-generations-per-voter", min=1,
+                                                  help="Answers generated at once for one voter (2: one battle)."),
+    forwarded_allow_ips: str = typer.Option("", "--forwarded-allow-ips",
+                                            help="Proxies whose X-Forwarded-For is trusted (comma-separated IPs or "
+                                                 "networks, as uvicorn's). Default: none — the socket's address "
+                                                 "counts, so the header cannot dodge the per-address limit."),
 ):
     """Serve the arena page; votes go to --db."""
     import uvicorn
 
-    from jacode.arena.app import build_app, load_models
+    from jacode.arena.app import build_app, load_models, server_config
     from jacode.arena.store import Store
 
-    app_ = build_app(load_models(models), Store(db), admin_token=admin_token, battles_per_minute=battles_per_minute)
+    app_ = build_app(load_models(models), Store(db), admin_token=admin_token, battles_per_minute=battles_per_minute,
+                     max_generations=max_generations, max_generations_per_voter=max_generations_per_voter)
     typer.echo(f"arena on http://{host}:{port}/  (battles: {db})")
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    uvicorn.Server(server_config(app_, host, port, forwarded_allow_ips)).run()
 
 
 @app.command("ratings")

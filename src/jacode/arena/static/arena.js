@@ -38,7 +38,10 @@
       box.textContent = JSON.parse(e.data).message;
       status.textContent = "モデルの応答に失敗しました。";
     });
-    source.onerror = () => { source.close(); };
+    source.onerror = () => {  // refused (429: the arena is busy) or cut off: say so, never leave it looking done
+      source.close();
+      status.textContent = "回答を受け取れませんでした（混雑している可能性があります）。少し待ってから再読み込みしてください。";
+    };
   }
 
   form.addEventListener("submit", async (e) => {
