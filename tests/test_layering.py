@@ -11,8 +11,8 @@ import jacode
 ROOT = Path(jacode.__file__).parent
 
 # A package may import itself and the packages listed for it; "base" modules are importable by everyone.
-BASE = {"errors", "io", "languages", "config", "manifest", "data_policy", "cli_util", "threads", "formats", "__init__",
-        "__main__"}
+BASE = {"errors", "io", "languages", "config", "manifest", "data_policy", "cli_util", "threads", "formats", "progress",
+        "__init__", "__main__"}
 ALLOWED = {
     "sandbox": set(),
     "tokenizer": set(),

@@ -192,6 +192,20 @@ def test_report_renders_in_headless_chromium(tmp_path):
         assert widths and all(w > 100 for w in widths)  # the training-curve plot decoded and loaded
         text = driver.find_element("tag name", "body").text
         assert "humaneval" in text and "pass@1" in text and "name: small" in text
+        assert tables["evaluations-0"] == 2 and "2 of 164" in text  # the side-by-side table: one benchmark
+        # Looked at as a person would: the page fits its width (no table pushed off-screen), no raw dicts, and a
+        # full-page screenshot of it (kept beside the report for a reader to open).
+        assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+        assert "{'" not in text and '{"' not in text
+        height = driver.execute_script("return document.body.scrollHeight")
+        driver.set_window_size(1100, min(height + 100, 12000))
+        shot = report.with_suffix(".png")
+        driver.save_screenshot(str(shot))
+        from PIL import Image
+
+        with Image.open(shot) as im:
+            assert im.width >= 1000 and im.height >= height * 0.9
+            assert len(im.convert("L").getcolors(1 << 16) or []) > 16  # text and a plot, not a blank page
     finally:
         driver.quit()
 
@@ -334,7 +348,61 @@ def test_report_puts_evaluations_side_by_side_with_the_tasks_that_changed(tmp_pa
     assert [s["value"] for s in numbers["evaluations"]["scores"]] == [0.2, 0.3]
     assert [s["status"] for s in numbers["stages"]] == ["done", "done"]
     assert html.index("<h2>Stages</h2>") < html.index("<h2>Evaluations</h2>") < html.index("<h2>Versions</h2>")
+    every = html.split("<summary>humaneval: every task (passed samples / samples)</summary>")[1].split("</details>")[0]
+    assert every.count("<tr>") == 11 and "<td>HumanEval/9</td><td>0/1</td><td>0/1</td>" in every
     for text in ("0.200 [0.000–1.000]", "0.300 [0.000–1.000]", "10 of 164", "well-formed", "0.750",
                  "HumanEval/3</td><td>0/1</td><td>1/1</td><td>gained",
                  "HumanEval/1</td><td>1/1</td><td>0/1</td><td>lost"):
         assert text in html, text
+
+
+def test_report_shows_languages_judges_metrics_and_baselines(tmp_path):
+    """Per language (C++ beside Python), judged benchmarks with judge, parse mode, failures and categories by turn,
+    metric tasks with their tokenization, baselines as columns — no raw dicts anywhere; `jacode report --baseline`."""
+    from jacode import manifest as mf
+
+    stage = tmp_path / "eval"
+    _evaluation(stage / "m" / "humaneval", {"HumanEval/0": 1, "HumanEval/1": 0})
+    cpp = stage / "m" / "multiple-cpp"
+    _evaluation(cpp, {"HumanEval_0": 0, "HumanEval_1": 0, "HumanEval_2": 1})
+    summary = json.loads((cpp / "summary.json").read_text())
+    (cpp / "summary.json").write_text(json.dumps({**summary, "benchmark": "multiple-cpp", "n_total": 161}))
+    jmt = stage / "m" / "jmt-bench"
+    jmt.mkdir(parents=True)
+    (jmt / "summary.json").write_text(json.dumps({
+        "benchmark": "jmt-bench", "kind": "llm-judge", "primary": "rating_1_10", "n_total": 80, "n_tasks": 2,
+        "scores": {"rating_1_10": 5.25, "turn1": 6.0, "turn2": 4.5}, "judgments": 8, "failed_judgments": 3,
+        "parse_mode": "strict", "judge": {"model": "judge-model", "repeats": 1}}))
+    (jmt / "scores.json").write_text(json.dumps({"overall": {"mean": 5.25, "ci95": [4.0, 6.5]}, "categories": {
+        "coding": {"turn1": 6.0, "turn2": 4.5, "mean": 5.25}}}))
+    wmt = stage / "m" / "wmt-en-ja"
+    wmt.mkdir(parents=True)
+    (wmt / "summary.json").write_text(json.dumps({"benchmark": "wmt-en-ja", "kind": "metric", "primary": "bleu",
+                                                  "n_total": 10, "n_tasks": 10, "scores": {"bleu": 12.5}}))
+    (wmt / "scores.json").write_text(json.dumps({"tokenization": "sacrebleu nrefs:1|tok:ja-mecab"}))
+    mf.write(stage, {"stage": "eval", "kind": "eval", "status": "done", "started": 0, "summary": {
+        "text": "4 of 4", "tables": [{"title": "t", "columns": ["k", "v"], "rows": [["dropped", {"short": 2}]]}],
+        "evaluations": [{"model": "m", "dir": f"m/{b}"} for b in ("humaneval", "multiple-cpp", "jmt-bench",
+                                                                   "wmt-en-ja")]}})
+    (tmp_path / "baselines.yaml").write_text("llama31: {humaneval: 0.62}\n")
+    proc = subprocess.run(JACODE + ["report", str(tmp_path), "--baselines", str(tmp_path / "baselines.yaml"),
+                                    "--baseline", "swallow:jmt-bench=6.1"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    html = (tmp_path / "report.html").read_text()
+    for text in ("pass@1 by language", "<td>python</td><td>0.500 (2 tasks, 1 benchmark)</td>",
+                 "<td>cpp</td><td>0.333 (3 tasks, 1 benchmark)</td>",
+                 "<td>jmt-bench</td><td>m</td><td>5.250</td><td>4.000–6.500</td><td>judge-model</td><td>strict</td>"
+                 "<td>3 of 8</td>", "jmt-bench by category (turn 1 / turn 2 / mean)",
+                 "<td>coding</td><td>6.000 / 4.500 / 5.250</td>", "tok:ja-mecab", "llama31 (baseline)",
+                 "swallow (baseline)", "<td>0.620</td>", "<td>6.100</td>", "<td>short 2</td>"):
+        assert text in html, text
+    assert "{" not in html.split("<h2>Versions</h2>")[0].split("</style>")[1]  # no raw dicts in the tables
+    numbers = json.loads((tmp_path / "report.json").read_text())
+    assert numbers["baselines"] == {"llama31": {"humaneval": 0.62}, "swallow": {"jmt-bench": 6.1}}
+    assert html.count("data:image/png;base64,") == 3  # pass@1, rating_1_10 and bleu charts
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("llama31: 0.62\n")
+    proc = subprocess.run(JACODE + ["report", str(tmp_path), "--baselines", str(bad)], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and "NAME: {BENCHMARK: SCORE}" in proc.stderr

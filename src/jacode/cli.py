@@ -246,11 +246,18 @@ app.command("watch")(watch_command)  # its generation options come from the benc
 def report_cmd(
     run_dir: Path = typer.Argument(..., help="A recipe's run directory."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Default: RUN_DIR/report.html."),
+    baseline: list[str] = typer.Option([], "--baseline", help="NAME:BENCH=SCORE[,BENCH=...]: published scores "
+                                                              "(e.g. of the model you start from), repeatable."),
+    baselines: Optional[Path] = typer.Option(None, "--baselines", help="YAML or JSON file: NAME: {BENCH: SCORE}."),
+    title: Optional[str] = typer.Option(None, "--title"),
 ):
-    """One self-contained HTML report of a run."""
-    from jacode.report import build_report
+    """One self-contained HTML report of a run (and the same numbers in report.json beside it)."""
+    from jacode.report import build_report, load_baselines
+    from jacode.watch import parse_baselines
 
-    typer.echo(f"report: {build_report(run_dir, out or run_dir / 'report.html')}")
+    given = {**(load_baselines(baselines) if baselines else {}), **parse_baselines(baseline)}
+    path = build_report(run_dir, out or run_dir / "report.html", title=title, baselines=given or None)
+    typer.echo(f"report: {path}  (numbers: {path.with_suffix('.json')})")
 
 
 @app.command("doctor")

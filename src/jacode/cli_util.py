@@ -22,3 +22,17 @@ def friendly(fn):
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+def plain(x) -> str:
+    """A value as a person reads it in a table or a line: floats to 4 significant digits, mappings as "key value,
+    key value", lists comma-separated, None as "–" — never a raw Python or JSON dict."""
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    if isinstance(x, dict):
+        return ", ".join(f"{k} {plain(v)}" for k, v in x.items()) or "none"
+    if isinstance(x, (list, tuple)):
+        return ", ".join(plain(v) for v in x)
+    return str(x)

@@ -366,6 +366,47 @@ def describe_plan(recipe: Recipe, plans: list[Plan]) -> str:
     return "\n".join(lines)
 
 
+# Seconds between "still running" lines when the output is not a terminal (a terminal gets a refreshed line).
+PROGRESS_EVERY_S = 30.0
+
+
+def last_line(log: Path, size: int = 8192) -> str:
+    """The stage's latest output line: the last non-empty piece after a newline or a progress bar's \\r."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(max(0, log.stat().st_size - size))
+            tail = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return next((x.strip() for x in reversed(re.split(r"[\r\n]", tail)) if x.strip()), "")
+
+
+def follow(proc: subprocess.Popen, log: Path, name: str, echo=print) -> int:
+    """Wait for a stage's process, showing what it is doing: on a terminal, its latest log line refreshed in
+    place; elsewhere, a line every PROGRESS_EVERY_S seconds. Returns its exit status."""
+    tty = sys.stderr.isatty()
+    started = last = time.monotonic()
+    width = shutil.get_terminal_size((100, 20)).columns
+    while True:
+        try:
+            return_code = proc.wait(timeout=0.5 if tty else min(PROGRESS_EVERY_S, 5.0))
+        except subprocess.TimeoutExpired:
+            return_code = None
+        if return_code is not None:
+            if tty:
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
+            return return_code
+        now = time.monotonic()
+        line = f"  {name} {now - started:.0f} s: {last_line(log)}"
+        if tty:
+            sys.stderr.write("\r\x1b[K" + line[: width - 1])
+            sys.stderr.flush()
+        elif now - last >= PROGRESS_EVERY_S:
+            echo(line)
+            last = now
+
+
 def run_recipe(recipe: Recipe, only: str | None = None, start: str | None = None, echo=print) -> list[Plan]:
     plans = plan(recipe, only, start)
     run_dir = recipe.run_dir.resolve()
@@ -400,8 +441,14 @@ def run_recipe(recipe: Recipe, only: str | None = None, start: str | None = None
             # A `launch` prefix (accelerate launch / deepspeed / torchrun) runs the stage on several processes;
             # accelerate's -m runs the module as `python -m` would.
             head = [*shlex.split(p.stage.launch), "-m"] if p.stage.launch else [sys.executable, "-m"]
-            rc = subprocess.call([*head, "jacode.stages", str(job)], stdout=f, stderr=subprocess.STDOUT,
-                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            proc = subprocess.Popen([*head, "jacode.stages", str(job)], stdout=f, stderr=subprocess.STDOUT,
+                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            try:
+                rc = follow(proc, log, p.stage.name, echo)
+            except BaseException:  # Ctrl-C or a kill of the runner: the stage goes too (as subprocess.call did)
+                proc.kill()
+                proc.wait()
+                raise
         m = mf.read(stage_dir)
         if rc != 0 or m.get("status") not in ("done", "partial"):
             tail = "".join(log.read_text("utf-8", errors="replace").splitlines(keepends=True)[-15:])

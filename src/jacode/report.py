@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 
 from jacode import manifest as mf
+from jacode.cli_util import plain
 from jacode.errors import JacodeError
 from jacode.io import atomic_write_text
 
@@ -30,9 +31,7 @@ def _esc(x) -> str:
 
 
 def _cell(x) -> str:
-    if isinstance(x, float):
-        return f"{x:.4g}"
-    return _esc(x)
+    return _esc(plain(x))
 
 
 def _table(table_id: str, header: list[str], rows: list[list]) -> str:
@@ -48,6 +47,21 @@ def _png(fig) -> str:
 
     plt.close(fig)
     return f'<img alt="plot" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def load_baselines(path: str | Path) -> dict[str, dict[str, float]]:
+    """NAME: {BENCH: SCORE} from a YAML or JSON file (pass@k as a fraction, other scores in their own units)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text("utf-8"))  # JSON is YAML
+    except (OSError, yaml.YAMLError) as e:
+        raise JacodeError(f"{path}: cannot read the baselines: {e}") from None
+    ok = isinstance(data, dict) and all(isinstance(v, dict) and all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) for x in v.values()) for v in data.values())
+    if not ok:
+        raise JacodeError(f"{path}: baselines must be NAME: {{BENCHMARK: SCORE}}, e.g. llama31-8b: {{humaneval: 0.62}}")
+    return {str(k): {str(b): float(x) for b, x in v.items()} for k, v in data.items()}
 
 
 def manifests(run_dir: Path) -> list[dict]:
@@ -68,6 +82,46 @@ def evaluations(found: list[dict]) -> list:
         stages_of.setdefault(e["model"], set()).add(m["stage"])
     return [load(m["_dir"] / e["dir"], e["model"] if len(stages_of[e["model"]]) == 1 else f"{m['stage']}/{e['model']}")
             for m, e in listed]
+
+
+def _score_plots(evals: list, baselines: dict[str, dict[str, float]]) -> list[str]:
+    """One bar chart per kind of score (pass@1, ratings, ...): a bar per model and benchmark with its 95% interval,
+    baselines as dashed lines over their benchmark."""
+    import matplotlib.pyplot as plt
+
+    out = []
+    for score in dict.fromkeys(e.primary for e in evals):
+        runs = [e for e in evals if e.primary == score and e.value is not None]
+        benches = list(dict.fromkeys(e.benchmark for e in runs))
+        models = list(dict.fromkeys(e.model for e in runs))
+        if not runs:
+            continue
+        width = 0.8 / len(models)
+        fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(benches) + 2), 3.4))
+        for i, m in enumerate(models):
+            xs, ys, err = [], [], [[], []]
+            for j, b in enumerate(benches):
+                e = next((e for e in runs if e.model == m and e.benchmark == b), None)
+                if e is None:
+                    continue
+                xs.append(j - 0.4 + width * (i + 0.5))
+                ys.append(e.value)
+                lo, hi = (e.ci95 if e.ci95 and e.ci95[0] is not None else (e.value, e.value))
+                err[0].append(max(e.value - lo, 0))
+                err[1].append(max(hi - e.value, 0))
+            ax.bar(xs, ys, width, yerr=err, capsize=3, label=m)
+        for k, (name, scores) in enumerate(baselines.items()):
+            for j, b in enumerate(benches):
+                if b in scores:
+                    ax.hlines(scores[b], j - 0.45, j + 0.45, colors=f"C{len(models) + k}", linestyles="dashed",
+                              label=f"{name} (baseline)" if j == min(i for i, x in enumerate(benches)
+                                                                      if x in scores) else None)
+        ax.set_xticks(range(len(benches)), benches)
+        ax.set_ylabel(score)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        out.append(f"<h3>{_esc(score)} with 95% intervals</h3>" + _png(fig))
+    return out
 
 
 def build_report(run_dir: str | Path, out: str | Path, title: str | None = None,
@@ -95,10 +149,12 @@ def build_report(run_dir: str | Path, out: str | Path, title: str | None = None,
     if evals:
         from jacode.evals.results import comparison
 
-        compared = comparison(evals)
+        compared = comparison(evals, baselines)
         sections.append("<h2>Evaluations</h2>" + "".join(
+            (f"<details><summary>{_esc(t['title'])}</summary>" + _table(f"evaluations-{i}", t["columns"], t["rows"])
+             + "</details>") if t.get("collapsed") else
             f"<h3>{_esc(t['title'])}</h3>" + _table(f"evaluations-{i}", t["columns"], t["rows"])
-            for i, t in enumerate(compared["tables"])))
+            for i, t in enumerate(compared["tables"])) + "".join(_score_plots(evals, baselines or {})))
     curves: dict[str, dict] = {}  # curves of the same title share one plot (training loss of every trainer)
     for m in found:
         summary = m.get("summary") or {}

@@ -75,9 +75,18 @@ def data_summary(result: dict, require_documents: bool = True) -> dict:
                         "rows": [[k, v.get("files"), v.get("bytes"), v.get("tokens_est")]
                                  for k, v in sorted(langs.items())]},
                        {"title": "pipeline steps", "columns": ["step", "in", "kept", "dropped", "reasons"],
-                        "rows": [[s["step"], s.get("total", ""), s.get("kept", ""), s.get("dropped", ""),
+                        "rows": [[plain_step(s["step"]), s.get("total", ""), s.get("kept", ""), s.get("dropped", ""),
                                   ", ".join(f"{k}: {v}" for k, v in s.get("reasons", {}).items())]
                                  for s in result["steps"] if "kept" in s]}]}
+
+
+def plain_step(name: str) -> str:
+    """A datatrove step name without its emoji ("🔻 - FILTER: 🌐 language check" → "FILTER: language check"):
+    report fonts rarely have them, and they show as boxes."""
+    import unicodedata
+
+    kept = "".join(c for c in name if unicodedata.category(c) not in ("So", "Sk", "Cf", "Mn", "Co", "Cs"))
+    return " ".join(kept.split()).lstrip("- ").strip()
 
 
 def run_tokenizer(cfg, out: Path) -> dict:
@@ -160,7 +169,9 @@ def run_upcycle(cfg, out: Path) -> dict:
     settings = {k: v for k, v in asdict(cfg).items() if k != "model"}
     r = upcycle(cfg.model, out, UpcycleConfig(**settings))
     v = r.get("verify", {})
-    return {"text": f"{r['experts']} experts, top-{r['top_k']}; max |Δlogits| {v.get('max_abs_logit_diff', '–')}; "
+    diff = v.get("max_abs_logit_diff")
+    return {"text": f"{r['experts']} experts, top-{r['top_k']}; max |Δlogits| "
+                    f"{'–' if diff is None else f'{diff:.3g}'}; "
                     f"round trip {'ok' if v.get('round_trip') else v.get('round_trip', '–')}",
             "metrics": {k: v[k] for k in ("max_abs_logit_diff",) if k in v}}
 
@@ -227,7 +238,13 @@ def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
         scorer = (RewardScorer(cfg.reward_model) if cfg.reward_model
                   else JudgeScorer(make_engine("transformers", model=cfg.judge_model), sc))
         scored = score_candidates(candidates, scorer, out / "scored", sc)
-        summary["text"] += f"; scored: {json.dumps(scored, ensure_ascii=False)[:200]}"
+        from jacode.cli_util import plain
+
+        summary["text"] += "; scored: " + plain({k.replace("_", " "): v for k, v in scored.items()
+                                                 if not isinstance(v, dict)})
+        summary.setdefault("tables", []).extend(
+            {"title": f"scoring: {k.replace('_', ' ')}", "columns": ["value", "count"], "rows": list(v.items())}
+            for k, v in scored.items() if isinstance(v, dict) and v)
     return summary
 
 
@@ -246,7 +263,8 @@ def _run_code_verified(cfg: SynthStageConfig, engine, out: Path) -> dict:
     vc.params = replace(vc.params, max_new_tokens=cfg.max_new_tokens)
     stats = code_verified(engine, problems, out, vc)
     text = (f"{stats['passed']} of {stats['answers']} answers to {len(problems)} problems passed their own tests"
-            + (f" ({stats['kept']} kept for training, {stats['held_out']} problems held out)" if cfg.holdout else "")
+            + (f" ({stats['kept']} kept for training, {stats['held_out']} problem"
+               f"{'' if stats['held_out'] == 1 else 's'} held out)" if cfg.holdout else "")
             + f"; dropped: {', '.join(f'{k} {v}' for k, v in stats['dropped'].items()) or 'none'}")
     if not stats["passed"] and not cfg.allow_empty:
         raise JacodeError(f"synth code-verified kept nothing: {text} (allow_empty: true accepts that)")

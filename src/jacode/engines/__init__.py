@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from jacode.engines.base import Completion, Engine, EngineError, Request, SamplingParams
+from jacode.engines.base import Completion, Engine, EngineError, Request, SamplingParams, generate_with_progress
 
 __all__ = ["Completion", "Engine", "EngineError", "Request", "SamplingParams", "engine_from_options", "engine_kind",
-           "make_engine"]
+           "generate_with_progress", "make_engine"]
 
 
 def make_engine(kind: str, *, model: str | None = None, endpoint: str | None = None,

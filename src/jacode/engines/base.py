@@ -53,6 +53,15 @@ class Completion:
 Progress = Callable[[int], None]  # called with the number of samples just finished
 
 
+def generate_with_progress(engine: Engine, requests: list[Request], params: SamplingParams, desc: str,
+                           unit: str = "answer") -> list[list[Completion]]:
+    """engine.generate, showing progress with rate and ETA (a bar on a terminal, log lines elsewhere)."""
+    from jacode.progress import progress
+
+    with progress(sum(r.n for r in requests), desc, unit) as bar:
+        return engine.generate(requests, params, progress=bar.update)
+
+
 class Engine(ABC):
     name: str = "engine"
     model_name: str = ""

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from jacode.errors import JacodeError
 from jacode.evals.registry import Benchmark, get_benchmark, load_problems
 from jacode.io import JsonlAppender, read_jsonl, refuse_changed_config, write_json, write_jsonl
 from jacode.languages import get_language
+from jacode.progress import progress
 from jacode.sandbox.checks import Verdict, run_checks
 from jacode.sandbox.isolation import Limits, Sandbox
 from jacode.threads import usable_cpus
@@ -119,8 +118,8 @@ def execute(cfg: ExecuteConfig, samples_path: str | Path, out: str | Path,
                 done[i] = rec["verdict"]
     checks = [bench.build_check(problems[s["task_id"]], s["completion"]) for s in samples]
 
-    with JsonlAppender(partial) as writer, tqdm(total=len(samples), initial=len(done),
-                                                desc=f"execute {bench.name}", unit="sample") as bar, sandbox:
+    with JsonlAppender(partial) as writer, progress(len(samples), f"execute {bench.name}", "sample",
+                                                    initial=len(done)) as bar, sandbox:
         def record(i: int, verdict: Verdict) -> None:
             done[i] = verdict.as_dict()
             writer.write({"index": i, "hash": hashes[i], "verdict": done[i]})

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
 from jacode.engines import Engine, EngineError, Request, SamplingParams, engine_from_options, engine_kind
 from jacode.errors import JacodeError
 from jacode.evals.registry import Benchmark, GenSettings, execution_benchmark, load_problems
 from jacode.io import JsonlAppender, read_jsonl, refuse_changed_config, write_json
+from jacode.progress import progress
 
 GENERATIONS = "generations.jsonl"
 GEN_CONFIG = "generation_config.json"
@@ -138,8 +137,8 @@ def generate(cfg: GenerateConfig, out: str | Path, engine: Engine | None = None)
                             max_new_tokens=settings.max_new_tokens, stop=settings.stop if base else (),
                             seed=settings.seed)
     try:
-        with JsonlAppender(gen_path) as writer, tqdm(total=total_missing, desc=f"generate {bench.name}",
-                                                     unit="sample") as bar:
+        with JsonlAppender(gen_path) as writer, progress(total_missing, f"generate {bench.name}",
+                                                         "sample") as bar:
             for start in range(0, len(todo), cfg.batch_size):
                 chunk = todo[start:start + cfg.batch_size]
                 requests = [build_request(bench, problems[t], settings.mode, k, options) for t, k in chunk]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from jacode.config import STRICT
-from jacode.engines import Engine, Request, SamplingParams
+from jacode.engines import Engine, Request, SamplingParams, generate_with_progress
 from jacode.errors import JacodeError
 from jacode.io import JsonlAppender, appended_records, read_jsonl, refuse_changed_config, write_json
 
@@ -107,7 +107,7 @@ def judge_pair(judge: Engine, question: str, x: str, y: str, params: SamplingPar
 
     asks = [JudgeRequest("xy", None, JUDGE_PROMPT.format(question=question, answer_a=x, answer_b=y)),
             JudgeRequest("yx", None, JUDGE_PROMPT.format(question=question, answer_a=y, answer_b=x))]
-    got = judge_all(judge, asks, parse_verdict, retries, params)
+    got = judge_all(judge, asks, parse_verdict, retries, params, desc="pairwise judging")
     v1, v2 = got["xy"]["rating"], got["yx"]["rating"]
     return {"outcome": combine(v1, v2), "verdicts": [v1, v2], "raw": [got["xy"]["raw"][-1], got["yx"]["raw"][-1]],
             "failures": int(v1 is None) + int(v2 is None)}
@@ -135,8 +135,8 @@ def compare(cfg: CompareConfig, out: str | Path) -> dict[str, Any]:
             for side in ("before", "after"):
                 engine = _engine(getattr(cfg, side), cfg.endpoint, side)
                 try:
-                    outs = engine.generate([Request(messages=[{"role": "user", "content": q["question"]}])
-                                            for q in todo], params)
+                    asks = [Request(messages=[{"role": "user", "content": q["question"]}]) for q in todo]
+                    outs = generate_with_progress(engine, asks, params, f"{side} answers")
                 finally:
                     engine.close()
                 for q, o in zip(todo, outs):

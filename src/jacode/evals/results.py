@@ -7,7 +7,11 @@ with each task's samples and passes. From those:
   and for execution benchmarks the well-formed and termination rates;
 - per pair (the first model evaluated against each later one), the change in pass@1 on the tasks both ran, with a
   paired bootstrap interval over those tasks (the same tasks, so their difficulty cancels), and the tasks that
-  changed: which the later model gained and which it lost — the per-task "before/after" teams compared by hand.
+  changed: which the later model gained and which it lost — the per-task "before/after" teams compared by hand;
+- per language, when execution benchmarks in several languages ran (MultiPL-E, JMultiPL-E);
+- judged benchmarks with their judge, parse mode and failed judgments, and JMT-Bench per category and turn;
+- metric tasks with every metric and the tokenization it was computed over;
+- baselines (published scores of the model a team starts from) as columns beside the models.
 """
 
 from __future__ import annotations
@@ -33,6 +37,11 @@ class Evaluation:
     n_total: int
     rates: dict[str, float | None] = field(default_factory=dict)  # well_formed_rate, termination_rate
     tasks: dict[str, tuple[int, int]] = field(default_factory=dict)  # task id -> (passed samples, samples)
+    scores: dict[str, float | None] = field(default_factory=dict)  # every score the run reported
+    language: str | None = None  # execution benchmarks: the language of the programs
+    judge: dict = field(default_factory=dict)  # llm-judge: model, parse mode, judgments, failed judgments
+    categories: dict[str, dict] = field(default_factory=dict)  # jmt-bench: category -> turn1, turn2, mean
+    tokenization: str | None = None  # metric tasks: what the text was split into before scoring
 
 
 def load(directory: str | Path, model: str) -> Evaluation:
@@ -41,15 +50,27 @@ def load(directory: str | Path, model: str) -> Evaluation:
         s = json.loads((d / "summary.json").read_text())
     except (OSError, ValueError) as e:
         raise JacodeError(f"{d}: not a finished evaluation (summary.json: {e})") from None
-    tasks = {}
-    if (d / "scores.json").exists():
-        tasks = {t: (c["c"], c["n"]) for t, c in json.loads((d / "scores.json").read_text())["tasks"].items()}
+    full = json.loads((d / "scores.json").read_text()) if (d / "scores.json").exists() else {}
     primary = s["primary"]
-    return Evaluation(model=model, benchmark=s["benchmark"], kind=s["kind"], primary=primary,
-                      value=s["scores"].get(primary), ci95=s.get("intervals", {}).get(primary, {}).get("ci95"),
-                      n_tasks=s["n_tasks"], n_total=s["n_total"],
-                      rates={k: s.get(k) for k in ("well_formed_rate", "termination_rate") if s.get(k) is not None},
-                      tasks=tasks)
+    e = Evaluation(model=model, benchmark=s["benchmark"], kind=s["kind"], primary=primary,
+                   value=s["scores"].get(primary), ci95=s.get("intervals", {}).get(primary, {}).get("ci95"),
+                   n_tasks=s["n_tasks"], n_total=s["n_total"], scores=dict(s["scores"]),
+                   rates={k: s.get(k) for k in ("well_formed_rate", "termination_rate") if s.get(k) is not None})
+    if s["kind"] in ("unit", "program"):
+        from jacode.evals.registry import BENCHMARKS
+
+        e.tasks = {t: (c["c"], c["n"]) for t, c in full.get("tasks", {}).items()}
+        e.language = BENCHMARKS[s["benchmark"]].language if s["benchmark"] in BENCHMARKS else None
+    elif s["kind"] == "llm-judge":
+        overall = full.get("overall") or {}
+        e.ci95 = e.ci95 or overall.get("ci95")
+        e.judge = {"model": (s.get("judge") or {}).get("model") or (s.get("judge") or {}).get("model_name"),
+                   "parse_mode": s.get("parse_mode"), "judgments": s.get("judgments"),
+                   "failed": s.get("failed_judgments")}
+        e.categories = full.get("categories") or {}
+    elif s["kind"] == "metric":
+        e.tokenization = full.get("tokenization")
+    return e
 
 
 def _num(x: float | None) -> str:
@@ -76,23 +97,27 @@ def paired_change(before: Evaluation, after: Evaluation) -> dict:
             "both_fail": sum(rate[t][0] == rate[t][1] == 0 for t in common), "changed": changed}
 
 
-def comparison(evals: list[Evaluation]) -> dict:
-    """The JSON-able comparison (summary.json's `evaluations`) and the tables the report draws from it."""
+def comparison(evals: list[Evaluation], baselines: dict[str, dict[str, float]] | None = None) -> dict:
+    """The JSON-able comparison (report.json's `evaluations`) and the tables the report draws from it."""
+    baselines = baselines or {}
     models = list(dict.fromkeys(e.model for e in evals))
     benches = list(dict.fromkeys(e.benchmark for e in evals))
     by = {(e.model, e.benchmark): e for e in evals}
     scores = [{"model": e.model, "benchmark": e.benchmark, "score": e.primary, "value": e.value, "ci95": e.ci95,
                "tasks": e.n_tasks, "of": e.n_total, **e.rates} for e in evals]
-    side = []  # one row per benchmark: each model's score [interval], then its tasks "n of N"
+    side = []  # one row per benchmark: each model's score [interval], the baselines, then its tasks "n of N"
     for b in benches:
         row = [b, next(by[m, b].primary for m in models if (m, b) in by)]
         for m in models:
             e = by.get((m, b))
             row.append("–" if e is None else f"{_num(e.value)} [{_interval(e.ci95)}]")
+        row += [_num(scores_.get(b)) for scores_ in baselines.values()]
         ns = {f"{by[m, b].n_tasks} of {by[m, b].n_total}" for m in models if (m, b) in by}
         side.append([*row, " / ".join(sorted(ns))])
-    tables = [{"title": "Models side by side (primary score [95% interval])",
-               "columns": ["benchmark", "score", *models, "tasks"], "rows": side}]
+    tables = [{"title": "Models side by side (primary score [95% interval])"
+                        + ("; baselines as published" if baselines else ""),
+               "columns": ["benchmark", "score", *models, *(f"{n} (baseline)" for n in baselines), "tasks"],
+               "rows": side}]
     form = [[b, rate.replace("_rate", "").replace("_", "-"),
              *(_num(by[m, b].rates.get(rate)) if (m, b) in by else "–" for m in models)]
             for b in benches for rate in ("well_formed_rate", "termination_rate")
@@ -100,6 +125,7 @@ def comparison(evals: list[Evaluation]) -> dict:
     if form:
         tables.append({"title": "Answer form (share of samples)", "columns": ["benchmark", "rate", *models],
                        "rows": form})
+    tables += _by_language(evals, models) + _judged(evals, models) + _metrics(evals)
     pairs, change_rows, task_tables = [], [], []
     for later in models[1:]:
         for b in benches:
@@ -121,8 +147,68 @@ def comparison(evals: list[Evaluation]) -> dict:
                                     + (f" (first {CHANGED_ROWS}; {more} more in summary.json)" if more > 0 else ""),
                                     "columns": ["task", f"{models[0]} passed", f"{later} passed", "change"],
                                     "rows": rows})
+    for b in benches:  # which tasks each model passes (collapsed in the report: long for a whole benchmark)
+        runs = [(m, by[m, b]) for m in models if (m, b) in by and by[m, b].tasks]
+        if runs:
+            ids = list(dict.fromkeys(t for _, e in runs for t in e.tasks))
+            task_tables.append({"title": f"{b}: every task (passed samples / samples)", "collapsed": True,
+                                "columns": ["task", *(m for m, _ in runs)],
+                                "rows": [[t, *(f"{e.tasks[t][0]}/{e.tasks[t][1]}" if t in e.tasks else "–"
+                                               for _, e in runs)] for t in ids]})
     if change_rows:
         tables.append({"title": "Change in pass rate on the same tasks (paired bootstrap 95% interval)",
                        "columns": ["benchmark", "models", "tasks", "Δ pass@1", "95% CI", "gained", "lost",
                                    "both pass", "both fail"], "rows": change_rows})
     return {"scores": scores, "changes": pairs, "tables": tables + task_tables}
+
+
+def _by_language(evals: list[Evaluation], models: list[str]) -> list[dict]:
+    """pass@1 per language (mean over that language's benchmarks, tasks summed), when several languages ran."""
+    runs = [e for e in evals if e.language and e.value is not None]
+    languages = list(dict.fromkeys(e.language for e in runs))
+    if len(languages) < 2:
+        return []
+    rows = []
+    for lang in languages:
+        row = [lang]
+        for m in models:
+            mine = [e for e in runs if e.language == lang and e.model == m]
+            row.append(f"{sum(e.value for e in mine) / len(mine):.3f} ({sum(e.n_tasks for e in mine)} tasks, "
+                       f"{len(mine)} benchmark{'s' if len(mine) > 1 else ''})" if mine else "–")
+        rows.append(row)
+    return [{"title": "pass@1 by language (mean over the language's benchmarks)", "columns": ["language", *models],
+             "rows": rows}]
+
+
+def _judged(evals: list[Evaluation], models: list[str]) -> list[dict]:
+    judged = [e for e in evals if e.kind == "llm-judge"]
+    if not judged:
+        return []
+    tables = [{"title": "Judged benchmarks", "columns": ["benchmark", "model", "score", "95% CI", "judge",
+                                                           "parse mode", "failed judgments"],
+               "rows": [[e.benchmark, e.model, _num(e.value), _interval(e.ci95), e.judge.get("model") or "–",
+                         e.judge.get("parse_mode") or "–",
+                         f"{e.judge.get('failed')} of {e.judge.get('judgments')}"] for e in judged]}]
+    for bench in dict.fromkeys(e.benchmark for e in judged if e.categories):
+        runs = {e.model: e for e in judged if e.benchmark == bench and e.categories}
+        cats = list(dict.fromkeys(c for e in runs.values() for c in e.categories))
+
+        def cell(e: Evaluation | None, cat: str) -> str:
+            row = e.categories.get(cat) if e else None
+            return "–" if not row else " / ".join(_num(row.get(k)) for k in ("turn1", "turn2", "mean"))
+
+        tables.append({"title": f"{bench} by category (turn 1 / turn 2 / mean)",
+                       "columns": ["category", *(m for m in models if m in runs)],
+                       "rows": [[c, *(cell(runs[m], c) for m in models if m in runs)] for c in cats]})
+    return tables
+
+
+def _metrics(evals: list[Evaluation]) -> list[dict]:
+    runs = [e for e in evals if e.kind == "metric"]
+    if not runs:
+        return []
+    names = list(dict.fromkeys(k for e in runs for k in e.scores))
+    return [{"title": "Metric tasks (every metric; the tokenization it was computed over)",
+             "columns": ["benchmark", "model", *names, "tokenization"],
+             "rows": [[e.benchmark, e.model, *(_num(e.scores.get(k)) for k in names), e.tokenization or "–"]
+                      for e in runs]}]

@@ -34,10 +34,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
 from jacode.errors import JacodeError
 from jacode.models.resolve import resolve_model
+from jacode.progress import progress
 from jacode.surgery.tensors import DTYPES, ModelTensors, ShardWriter, write_index
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model",
@@ -224,7 +224,7 @@ def merge(cfg: MergeConfig, out: str | Path) -> dict:
         weights = [w for _, w in cfg.vectors]
         weight_map, total, changed = {}, 0, 0
         by_file = t.names_by_file()
-        bar = tqdm(total=len(t.infos), desc="merge", unit="tensor")
+        bar = progress(len(t.infos), "merge", "tensor")
         for path, names in by_file.items():
             infos = [t.infos[n] for n in names]
             with ShardWriter(out / path.name, [(i.name, i.dtype, i.shape) for i in infos],

@@ -18,11 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tqdm import tqdm
-
 from jacode.engines import Engine, Request, SamplingParams
 from jacode.errors import JacodeError
 from jacode.io import JsonlAppender, appended_records, atomic_write_text, read_jsonl, write_jsonl
+from jacode.progress import progress
 from jacode.synth.filters import TextFilterConfig, check_text, dedup
 
 
@@ -50,8 +49,8 @@ def resumable(engine: Engine, slots: list[dict], make_request: Callable[[dict], 
     """Asks the engine for every slot whose id is not yet in `out`; appends one record per slot."""
     have = done_ids(out)
     pending = [s for s in slots if s["id"] not in have]
-    with JsonlAppender(out) as sink, tqdm(total=len(slots), initial=len(slots) - len(pending), desc=desc,
-                                          unit="item") as bar:
+    with JsonlAppender(out) as sink, progress(len(slots), desc, "item",
+                                              initial=len(slots) - len(pending)) as bar:
         for start in range(0, len(pending), batch_size):
             batch = pending[start:start + batch_size]
             seeded = replace(params, seed=params.seed + hash_id(batch[0]["id"]))
@@ -128,6 +127,5 @@ def summary(out_dir: Path, method: str) -> dict:
     return {"text": f"{method}: {kept}, candidates {stats['candidates']}",
             "metrics": {"candidates": stats["candidates"]},
             "tables": [{"title": "synthetic data filters", "columns": ["step", "kept", "total", "dropped"],
-                        "rows": [[step, s.get("kept"), s.get("total"), json.dumps(s.get("dropped") or {},
-                                                                                  ensure_ascii=False)]
+                        "rows": [[step, s.get("kept"), s.get("total"), s.get("dropped") or {}]
                                  for step, s in (("instructions", ins), ("responses", res)) if s]}]}

@@ -51,7 +51,7 @@ class JudgeScorer:
         from jacode.evals.ja.judge import JudgeRequest, judge_all
 
         results = judge_all(self.engine, [JudgeRequest(str(i), None, p) for i, p in enumerate(prompts)],
-                            parse_verdict, self.cfg.judge_retries, self.params)
+                            parse_verdict, self.cfg.judge_retries, self.params, desc="scoring (judge)")
         answers = [(results[str(i)]["rating"], results[str(i)]["raw"][-1]) for i in range(len(prompts))]
         self.failures += sum(v is None for v, _ in answers)
         return answers

@@ -17,11 +17,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
-from tqdm import tqdm
-
 from jacode.config import STRICT
 from jacode.errors import JacodeError
 from jacode.io import JsonlAppender, appended_records, write_json, write_jsonl
+from jacode.progress import progress
 from jacode.threads import configure_torch
 from jacode.train.fim import FimConfig
 from jacode.train.packing import PackedStream, block_causal_mask, data_files, position_ids_for
@@ -134,7 +133,7 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
         # Rows logged after the checkpoint we resume from describe steps that are about to be trained again.
         write_jsonl(out / "metrics.jsonl", [r for r in appended_records(out / "metrics.jsonl") if r["step"] <= step])
     metrics = JsonlAppender(out / "metrics.jsonl") if accelerator.is_main_process else None
-    bar = tqdm(total=cfg.max_steps, initial=step, desc="pretrain", disable=not accelerator.is_local_main_process)
+    bar = progress(cfg.max_steps, "pretrain", "step", initial=step, disable=not accelerator.is_local_main_process)
     tokens_seen, t0, loss_acc, aux_acc, n_acc = 0, time.perf_counter(), 0.0, 0.0, 0
     model.train()
     while step < cfg.max_steps:

@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jacode.engines import Engine, Request, SamplingParams
+from jacode.engines import Engine, Request, SamplingParams, generate_with_progress
 from jacode.errors import JacodeError
 from jacode.evals.ja.judge import JudgeRequest, check_parse_mode, judge_all, mean_ci, rating_parser
 from jacode.io import JsonlAppender, appended_records, atomic_write_text, read_jsonl
@@ -143,7 +143,8 @@ def generate_answers(engine: Engine, questions: list[dict], out: Path, cfg: JMTC
             for temp, qs in sorted(by_temp.items()):
                 params = SamplingParams(temperature=temp, top_p=1.0 if temp == 0 else cfg.settings.top_p,
                                         max_new_tokens=cfg.settings.max_new_tokens, seed=cfg.settings.seed)
-                results = engine.generate([Request(messages=_conversation(q, turn, have)) for q in qs], params)
+                results = generate_with_progress(engine, [Request(messages=_conversation(q, turn, have)) for q in qs],
+                                                 params, f"jmt-bench answers, turn {turn}")
                 for q, cs in zip(qs, results):
                     have[(q["question_id"], turn)] = cs[0].text
                     sink.write({"question_id": q["question_id"], "turn": turn, "answer": cs[0].text,
@@ -255,7 +256,7 @@ def run_jmt(engine: Engine, judge: Engine, out: str | Path, cfg: JMTConfig) -> d
             params = SamplingParams(temperature=cfg.judge_settings.temperature,
                                     max_new_tokens=cfg.judge_settings.max_new_tokens, seed=cfg.settings.seed + rep)
             judge_all(judge, pending, rating_parser(1, 10, cfg.parse_mode), cfg.retries, params,
-                      on_result=record)
+                      on_result=record, desc=f"jmt-bench judging (repeat {rep + 1})")
     report = summarize(questions, done, cfg)
     report["notes"] = notes
     atomic_write_text(out / "scores.json", json.dumps(report, ensure_ascii=False, indent=2))

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jacode.engines import Engine, Request, SamplingParams
+from jacode.engines import Engine, Request, SamplingParams, generate_with_progress
 from jacode.errors import JacodeError
 
 RATING = re.compile(r"\[\[\s*(\d+(?:\.\d+)?)\s*\]\]")
@@ -73,7 +73,7 @@ def rating_parser(low: float, high: float, mode: str = "strict") -> Callable[[st
 
 def judge_all(engine: Engine, requests: list[JudgeRequest], parse: Callable[[str], Any], retries: int = 2,
               params: SamplingParams = SamplingParams(temperature=0.0, max_new_tokens=1024),
-              on_result=None) -> dict[str, dict]:
+              on_result=None, desc: str = "judging") -> dict[str, dict]:
     """{key: {"rating": parsed value or None, "raw": [texts...], "attempts": n}} for every request. `parse` turns
     a judge's answer into its rating (a score, or a verdict such as "A") or None when it does not parse."""
     results = {r.key: {"rating": None, "raw": [], "attempts": 0} for r in requests}
@@ -83,7 +83,8 @@ def judge_all(engine: Engine, requests: list[JudgeRequest], parse: Callable[[str
             break
         msgs = [Request(messages=([{"role": "system", "content": r.system}] if r.system else [])
                         + [{"role": "user", "content": r.prompt}]) for r in todo]
-        answers = engine.generate(msgs, params)
+        what = f"{desc}: retry {_attempt} of the unparsed" if _attempt else desc
+        answers = generate_with_progress(engine, msgs, params, what, unit="judgment")
         still = []
         for r, completions in zip(todo, answers):
             text = completions[0].text

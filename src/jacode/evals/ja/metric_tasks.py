@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jacode.engines import Engine, Request, SamplingParams
+from jacode.engines import Engine, Request, SamplingParams, generate_with_progress
 from jacode.errors import JacodeError
 from jacode.evals.ja.metrics import ROUGE_TOKENIZERS, bleu, metric
 from jacode.io import JsonlAppender, appended_records, atomic_write_text
@@ -97,11 +97,11 @@ def run_metric_task(engine: Engine, out: str | Path, cfg: MetricTaskConfig) -> d
     preds = {r["id"]: r["prediction"] for r in appended_records(path)}
     pending = [it for it in items if it["id"] not in preds]
     if pending:
-        results = engine.generate(
-            [Request(messages=[{"role": "user", "content": spec["prompt"].format(input=it["input"])}])
-             for it in pending],
+        results = generate_with_progress(
+            engine, [Request(messages=[{"role": "user", "content": spec["prompt"].format(input=it["input"])}])
+                     for it in pending],
             SamplingParams(temperature=s.temperature, top_p=s.top_p if s.temperature else 1.0,
-                           max_new_tokens=s.max_new_tokens, seed=s.seed))
+                           max_new_tokens=s.max_new_tokens, seed=s.seed), f"{cfg.task} answers")
         with JsonlAppender(path) as sink:
             for it, cs in zip(pending, results):
                 preds[it["id"]] = cs[0].text.strip().split("\n")[0] if cfg.task != "xlsum" else cs[0].text.strip()
@@ -115,9 +115,14 @@ def run_metric_task(engine: Engine, out: str | Path, cfg: MetricTaskConfig) -> d
         else:
             score = metric(m, rouge_tokenizer)
             report["metrics"][m] = statistics.fmean(score(preds[it["id"]], it["refs"]) for it in items)
+    # What the text was split into before scoring, named in the report: harnesses disagree mostly there.
     if any(m.startswith("rouge") for m in spec["metrics"]):
         report["rouge_tokenizer"] = rouge_tokenizer
         report["tokenization"] = ROUGE_TOKENIZERS[rouge_tokenizer]
+    elif "bleu" in spec["metrics"]:
+        report["tokenization"] = f"sacrebleu {report['bleu_signature']}"
+    else:
+        report["tokenization"] = "characters (NFKC, whitespace removed)"
     report["scores"] = dict(report["metrics"])  # every metric is a score; run_benchmark puts the primary first
     atomic_write_text(out / "scores.json", json.dumps(report, ensure_ascii=False, indent=2))
     return report

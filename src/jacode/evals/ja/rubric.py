@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jacode.engines import Engine, Request, SamplingParams
+from jacode.engines import Engine, Request, SamplingParams, generate_with_progress
 from jacode.errors import JacodeError
 from jacode.evals.ja.judge import JudgeRequest, judge_all, mean_ci, rating_parser
 from jacode.io import JsonlAppender, appended_records, atomic_write_text
@@ -95,9 +95,10 @@ def run_rubric(engine: Engine, judge: Engine, out: str | Path, cfg: RubricConfig
     answers = {r["id"]: r["answer"] for r in appended_records(ans_path)}
     pending = [t for t in tasks if t["id"] not in answers]
     if pending:
-        results = engine.generate([Request(messages=[{"role": "user", "content": t["input"]}]) for t in pending],
-                                  SamplingParams(temperature=s.temperature, top_p=s.top_p if s.temperature else 1.0,
-                                                 max_new_tokens=s.max_new_tokens, seed=s.seed))
+        results = generate_with_progress(
+            engine, [Request(messages=[{"role": "user", "content": t["input"]}]) for t in pending],
+            SamplingParams(temperature=s.temperature, top_p=s.top_p if s.temperature else 1.0,
+                           max_new_tokens=s.max_new_tokens, seed=s.seed), "rubric answers")
         with JsonlAppender(ans_path) as sink:
             for t, cs in zip(pending, results):
                 answers[t["id"]] = cs[0].text
@@ -118,7 +119,7 @@ def run_rubric(engine: Engine, judge: Engine, out: str | Path, cfg: RubricConfig
             judge_all(judge, reqs, rating_parser(1, 5), cfg.judge_retries,
                       SamplingParams(temperature=cfg.judge_settings.temperature,
                                      max_new_tokens=cfg.judge_settings.max_new_tokens, seed=s.seed + rep),
-                      on_result=record)
+                      on_result=record, desc=f"rubric judging (repeat {rep + 1})")
     per_task: dict[str, list[float]] = {}
     failures = 0
     for j in done.values():
