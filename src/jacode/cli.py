@@ -12,9 +12,12 @@ from jacode.arena.cli import app as arena_app
 from jacode.cli_util import friendly
 from jacode.errors import JacodeError
 from jacode.evals.cli import app as eval_app
+from jacode.progress import quiet_library_bars
 from jacode.synth.cli import app as synth_app
 from jacode.threads import usable_cpus
 from jacode.watch import watch_command
+
+quiet_library_bars()  # the `jacode` command: off a terminal, no library progress bars in the log
 
 app = typer.Typer(help="jacode: build and evaluate Japanese x software-development LLMs.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)

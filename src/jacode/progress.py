@@ -75,11 +75,28 @@ class _Silent:
         pass
 
 
+def on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def quiet_library_bars() -> None:
+    """Off a terminal, the libraries' own bars (transformers' "Loading weights", the hub's downloads, datasets'
+    maps) are carriage-return noise in a log: turn them off, before those libraries are imported where possible."""
+    if on_terminal():
+        return
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    if "transformers" in sys.modules:
+        from transformers.utils import logging
+
+        logging.disable_progress_bar()
+
+
 def progress(total: int | None, desc: str, unit: str = "it", initial: int = 0, disable: bool = False):
     """A tqdm bar on a terminal, LogProgress elsewhere (and a silent one where `disable`: other ranks)."""
     if disable:
         return LogProgress(total, desc, unit, initial, every=float("inf"), stream=_Silent())
-    if sys.stderr.isatty():
+    if on_terminal():
         from tqdm import tqdm
 
         return tqdm(total=total, initial=initial, desc=desc, unit=unit)

@@ -429,6 +429,9 @@ def get_kind(name: str) -> StageKind:
 def main() -> None:
     from jacode.config import validate
     from jacode.manifest import run_stage
+    from jacode.progress import quiet_library_bars
+
+    quiet_library_bars()  # a stage's output is its log file
 
     job = json.loads(Path(sys.argv[1]).read_text())
     kind = get_kind(job["kind"])

@@ -180,21 +180,8 @@ def test_limits_admin_and_markdown_sanitizing(arena):
 
 def test_acknowledged_votes_survive_a_killed_server(tmp_path):
     answers = ScriptedServer(default=("ok", "回答"))
-    models = tmp_path / "models.yaml"
-    models.write_text(f"models:\n  - {{name: m1, endpoint: '{answers.url}', model_name: x}}\n"
-                      f"  - {{name: m2, endpoint: '{answers.url}', model_name: y}}\n")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "jacode", "arena", "serve", "--models", str(models), "--db",
-                             str(tmp_path / "a.db"), "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    proc, url = _serve(tmp_path, _two_models(tmp_path, answers))
     try:
-        for _ in range(300):
-            try:
-                httpx.get(url + "/", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
         acked = []
         with httpx.Client(timeout=30) as c:
             for i in range(5):

@@ -137,3 +137,20 @@ def test_score_row_shows_the_interval_or_says_there_is_none():
     assert score_row(with_ci) == ["pass@1", 0.25, "0.100–0.400", "8 of 164"]
     assert score_row({"scores": {"bleu": 12.0}, "n_tasks": 5, "n_total": 5})[2] == "–"
     assert len(score_row(with_ci)) == len(SCORE_COLUMNS)
+
+
+def test_every_pass_at_k_has_a_bootstrap_interval(tmp_path):
+    """10 samples on each of 20 tasks (task i passes i of its samples): pass@1 and pass@10 each come with a 95%
+    interval over tasks that holds the estimate; pass@20 is skipped (fewer samples than k)."""
+    from jacode.evals.score import score
+    from jacode.io import write_jsonl
+
+    write_jsonl(tmp_path / "results.jsonl", [
+        {"task_id": f"T/{i}", "passed": j < i // 2, "status": "pass" if j < i // 2 else "fail", "detail": ""}
+        for i in range(20) for j in range(10)])
+    r = score(tmp_path, [1, 10, 20])
+    assert set(r["intervals"]) == {"pass@1", "pass@10"} and r["skipped_k"] == [20]
+    for k in ("pass@1", "pass@10"):
+        lo, hi = r["intervals"][k]["ci95"]
+        assert 0 <= lo < r["scores"][k] < hi <= 1 and "bootstrap over tasks" in r["intervals"][k]["method"]
+    assert r["scores"]["pass@10"] == pytest.approx(18 / 20)  # tasks with at least one passing sample

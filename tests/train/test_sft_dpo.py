@@ -116,7 +116,7 @@ def test_lora_merge_equals_adapter_model(model_dir, tmp_path):
     assert not torch.allclose(base_logits, merged_logits, atol=1e-4), "training changed nothing"
 
 
-def test_full_sft_learns_the_answer_and_fim_mix(model_dir, tmp_path):
+def test_full_sft_learns_the_answer_and_fim_mix(model_dir, tmp_path, capsys):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -125,6 +125,10 @@ def test_full_sft_learns_the_answer_and_fim_mix(model_dir, tmp_path):
     final = sft(SFTRunConfig(model=str(model_dir), data=[str(tmp_path / "sft.jsonl")], max_steps=80, lr=5e-3,
                              max_length=128, batch_size=8, fim_data=[str(tmp_path / "docs.jsonl")], fim_ratio=0.25),
                 tmp_path / "full")
+    err = capsys.readouterr().err  # off a terminal: progress as lines with rate and ETA, not tqdm's \r
+    lines = [line for line in err.split("\n") if line.startswith("sft: ")]
+    assert lines[-1].startswith("sft: 80/80 steps (100%)") and "ETA" in lines[0] and "loss" in lines[0]
+    assert not any("\r" in line for line in lines)
     tok = AutoTokenizer.from_pretrained(final)
     model = AutoModelForCausalLM.from_pretrained(final)
     prompt = tok.apply_chat_template(CONV[1:2], tokenize=False, add_generation_prompt=True)

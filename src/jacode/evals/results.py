@@ -38,6 +38,7 @@ class Evaluation:
     rates: dict[str, float | None] = field(default_factory=dict)  # well_formed_rate, termination_rate
     tasks: dict[str, tuple[int, int]] = field(default_factory=dict)  # task id -> (passed samples, samples)
     scores: dict[str, float | None] = field(default_factory=dict)  # every score the run reported
+    intervals: dict[str, list] = field(default_factory=dict)  # score -> its 95% interval, where the run gave one
     language: str | None = None  # execution benchmarks: the language of the programs
     judge: dict = field(default_factory=dict)  # llm-judge: model, parse mode, judgments, failed judgments
     categories: dict[str, dict] = field(default_factory=dict)  # jmt-bench: category -> turn1, turn2, mean
@@ -55,6 +56,7 @@ def load(directory: str | Path, model: str) -> Evaluation:
     e = Evaluation(model=model, benchmark=s["benchmark"], kind=s["kind"], primary=primary,
                    value=s["scores"].get(primary), ci95=s.get("intervals", {}).get(primary, {}).get("ci95"),
                    n_tasks=s["n_tasks"], n_total=s["n_total"], scores=dict(s["scores"]),
+                   intervals={k: v.get("ci95") for k, v in s.get("intervals", {}).items()},
                    rates={k: s.get(k) for k in ("well_formed_rate", "termination_rate") if s.get(k) is not None})
     if s["kind"] in ("unit", "program"):
         from jacode.evals.registry import BENCHMARKS
@@ -125,7 +127,7 @@ def comparison(evals: list[Evaluation], baselines: dict[str, dict[str, float]] |
     if form:
         tables.append({"title": "Answer form (share of samples)", "columns": ["benchmark", "rate", *models],
                        "rows": form})
-    tables += _by_language(evals, models) + _judged(evals, models) + _metrics(evals)
+    tables += _pass_at_k(evals) + _by_language(evals, models) + _judged(evals, models) + _metrics(evals)
     pairs, change_rows, task_tables = [], [], []
     for later in models[1:]:
         for b in benches:
@@ -160,6 +162,17 @@ def comparison(evals: list[Evaluation], baselines: dict[str, dict[str, float]] |
                        "columns": ["benchmark", "models", "tasks", "Δ pass@1", "95% CI", "gained", "lost",
                                    "both pass", "both fail"], "rows": change_rows})
     return {"scores": scores, "changes": pairs, "tables": tables + task_tables}
+
+
+def _pass_at_k(evals: list[Evaluation]) -> list[dict]:
+    """Every pass@k with its interval, when some run sampled more than once per task."""
+    ks = sorted({k for e in evals if e.tasks for k in e.scores if k.startswith("pass@")}, key=lambda k: int(k[5:]))
+    if ks == ["pass@1"] or not ks:
+        return []
+    return [{"title": "pass@k [95% interval, bootstrap over tasks]", "columns": ["benchmark", "model", *ks],
+             "rows": [[e.benchmark, e.model, *(f"{_num(e.scores.get(k))} [{_interval(e.intervals.get(k))}]"
+                                              if e.scores.get(k) is not None else "–" for k in ks)]
+                      for e in evals if e.tasks]}]
 
 
 def _by_language(evals: list[Evaluation], models: list[str]) -> list[dict]:

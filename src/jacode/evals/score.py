@@ -60,7 +60,10 @@ def score(out: str | Path, ks: list[int] = (1, 10), allow_partial: bool = False)
         "n_tasks": len(counts), "n_samples": sum(c["n"] for c in counts.values()),
         "missing_tasks": missing, "status_counts": dict(statuses), "tasks": counts,
         "skipped_k": [k for k in ks if k > min_n], "config": run_info,
-        "intervals": {"pass@1": {"ci95": ci["ci95"], "method": "bootstrap over tasks, 2000 resamples"}},
+        # Every pass@k's uncertainty the same way: a bootstrap over tasks of each task's unbiased pass@k estimate.
+        "intervals": {"pass@1": {"ci95": ci["ci95"], "method": "bootstrap over tasks, 2000 resamples"}} | {
+            f"pass@{k}": {"ci95": mean_ci([pass_at_k(c["n"], c["c"], k) for c in counts.values()])["ci95"],
+                          "method": "bootstrap over tasks, 2000 resamples"} for k in ks if 1 < k <= min_n},
         # Share of generations that ended (end token or stop sequence) before the token budget.
         "termination_rate": finish["stop"] / sum(finish.values()) if finish else None,
         # Share of samples whose program parsed (Python) or compiled.

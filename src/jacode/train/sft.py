@@ -185,12 +185,43 @@ def sft(cfg: SFTRunConfig, out: str | Path) -> Path:
 def train_and_save(trainer, tokenizer, out: Path, merge: bool) -> Path:
     """Train (resuming from the last checkpoint in `out`, if any) and write `out/final` as an HF model directory;
     with merge, LoRA adapters are folded into the weights (a full model), else the adapters are saved."""
+    log_lines(trainer)
     trainer.train(resume_from_checkpoint=_last_checkpoint(out))
     final = out / "final"
     trained = trainer.model.merge_and_unload() if merge else trainer.model
     trained.save_pretrained(final)
     tokenizer.save_pretrained(final)
     return final
+
+
+def log_lines(trainer) -> None:
+    """Off a terminal, the trainer's progress as plain lines — step, loss, rate, ETA — instead of tqdm's carriage
+    returns and the raw dicts transformers prints without it."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback, TrainerCallback
+
+    from jacode.progress import LogProgress, on_terminal
+
+    if on_terminal():
+        return
+    name = type(trainer).__name__.removesuffix("Trainer").lower() or "train"
+
+    class Lines(TrainerCallback):
+        bar: LogProgress | None = None
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.bar = LogProgress(state.max_steps, name, "step", initial=state.global_step, every=0)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if self.bar is None or not logs or "loss" not in logs:
+                return
+            self.bar.n = state.global_step
+            self.bar.set_postfix(**{k.replace("_", " "): f"{v:.4g}" for k, v in logs.items()
+                                    if k in ("loss", "grad_norm", "learning_rate") and isinstance(v, (int, float))})
+            self.bar.update(0)
+
+    trainer.remove_callback(ProgressCallback)
+    trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(Lines())
 
 
 def _cuda() -> bool:
