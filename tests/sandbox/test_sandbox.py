@@ -443,29 +443,31 @@ def test_host_paths_and_answers_are_out_of_sight(mode, tmp_path, monkeypatch, be
 
 def test_killing_the_harness_kills_the_sandbox(tmp_path, mode):
     """A sandbox whose harness dies (SIGKILL) must not live on, nor the warm server."""
+    # Its own marker per mode: the modes run in parallel (xdist), and none may be a prefix of another test's.
+    mark = "27182.8182" + ("1" if mode == "warm" else "2")
     script = tmp_path / "harness.py"
     script.write_text(textwrap.dedent(f"""
         from jacode.sandbox.checks import PythonCheck, run_checks
         from jacode.sandbox.isolation import Limits, Sandbox
         sb = Sandbox(Limits(timeout_s=60), warm={mode == "warm"})
-        run_checks([PythonCheck(candidate="import os\\nos.execv('/bin/sleep', ['sleep', '{MARKER}1'])")], sb,
+        run_checks([PythonCheck(candidate="import os\\nos.execv('/bin/sleep', ['sleep', '{mark}'])")], sb,
                    workers=1)
         """))
     proc = subprocess.Popen([sys.executable, str(script)])
     for _ in range(100):
-        if processes_with(MARKER + "1"):
+        if processes_with(mark):
             break
         time.sleep(0.1)
-    assert processes_with(MARKER + "1"), "the sandboxed sleep never started"
+    assert processes_with(mark), "the sandboxed sleep never started"
     servers = [p for p in processes_with("server.py") if _ancestor(p, proc.pid)]
     assert servers, "no sandbox server found under the harness"
     proc.kill()
     proc.wait()
     for _ in range(50):
-        if not processes_with(MARKER + "1") and not any(Path(f"/proc/{p}").exists() for p in servers):
+        if not processes_with(mark) and not any(Path(f"/proc/{p}").exists() for p in servers):
             break
         time.sleep(0.1)
-    assert processes_with(MARKER + "1") == []
+    assert processes_with(mark) == []
     assert not [p for p in servers if Path(f"/proc/{p}").exists()], "a sandbox server outlived its harness"
 
 

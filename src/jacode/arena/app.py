@@ -124,11 +124,11 @@ class Generation:
         """(kind, payload) as they come: every delta so far, then new ones, then done or failure."""
         seen = 0
         while True:
-            changed = self._changed
+            changed, finished = self._changed, self.finished  # read first: once finished, no part comes later
             while seen < len(self.parts):
                 seen += 1
                 yield "delta", self.parts[seen - 1]
-            if self.finished:
+            if finished:
                 yield ("failure", self.failure) if self.failure else ("done", self.text)
                 return
             await changed.wait()
