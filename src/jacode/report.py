@@ -118,6 +118,7 @@ def _score_plots(evals: list, baselines: dict[str, dict[str, float]]) -> list[st
                                                                       if x in scores) else None)
         ax.set_xticks(range(len(benches)), benches)
         ax.set_ylabel(score)
+        ax.set_ylim(bottom=0, top=1.0 if score.startswith("pass@") else None)  # all-zero bars are still a scale
         ax.legend(fontsize=8)
         fig.tight_layout()
         out.append(f"<h3>{_esc(score)} with 95% intervals</h3>" + _png(fig))
