@@ -74,6 +74,8 @@ def _stage_command(app_: typer.Typer, name: str, kind: str, *, positional: tuple
         for key, msg in [*getattr(cfg, "check", lambda: [])(), *getattr(cfg, "environment", lambda: [])()]:
             raise JacodeError(f"--{key.replace('_', '-')}: {msg}")
         m = run_stage(spec, cfg, out)
+        if "rank" in m:  # another rank of a multi-process launch: the main process reports
+            return
         typer.echo(f"{kind}: {m['status']} in {m['seconds']} s → {out}"
                    + (f"\n  {m['summary']['text']}" if m.get("summary", {}).get("text") else ""))
 

@@ -128,6 +128,11 @@ def run_stage(kind, cfg: Any, out: Path, *, name: str | None = None, fingerprint
                   fingerprint=fingerprint, upstream_runs=upstream_runs, run_dir=run_dir, raw_config=raw_config)
 
 
+def main_process() -> bool:
+    """False on the other ranks of a multi-process launch (torchrun/accelerate set RANK): one manifest, one line."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 def record(out: Path, kind: str, cfg: Any, work, *, output: str = "", name: str | None = None,
            fingerprint: str | None = None, upstream_runs: dict | None = None, run_dir: Path | None = None,
            raw_config: Any = None) -> dict:
@@ -136,6 +141,10 @@ def record(out: Path, kind: str, cfg: Any, work, *, output: str = "", name: str 
     or alone, so the report and the runner read one format."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if not main_process():  # another rank of a multi-process launch: it works, the main process records
+        summary = work() or {}
+        return {"stage": name or out.name, "kind": kind, "status": summary.pop("status", "done"), "summary": summary,
+                "rank": int(os.environ["RANK"])}
     manifest = {
         "stage": name or out.name, "kind": kind, "config": relative(config_dict(cfg), run_dir),
         "raw_config": raw_config, "fingerprint": fingerprint, "upstream_runs": upstream_runs or {},

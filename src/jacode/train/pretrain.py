@@ -57,6 +57,8 @@ class PretrainConfig:
     report_to: Annotated[Literal["none", "tensorboard", "wandb"], "experiment tracker"] = "none"
     text_field: Annotated[str, "the documents' text field"] = "text"
     dtype: Annotated[Literal["float32", "bfloat16"], "training precision"] = "float32"
+    activation_checkpointing: Annotated[bool, "recompute activations in the backward pass (less memory, ~30% "
+                                              "more compute)"] = False
     extra: Annotated[dict, "further settings for the model config (rarely needed)"] = field(default_factory=dict)
 
     def environment(self) -> list[tuple[str, str]]:
@@ -73,6 +75,16 @@ def lr_lambda(cfg: PretrainConfig):
         return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
     return f
+
+
+def require_one_job(accelerator) -> None:
+    """Processes started together that are not one job would each train alone and overwrite each other's
+    checkpoints: `accelerate launch --multi_gpu` on a machine without GPUs does that unless ACCELERATE_USE_CPU=1."""
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched > 1 and accelerator.num_processes != launched:
+        raise JacodeError(f"{launched} processes were launched but accelerate sees {accelerator.num_processes}: they "
+                          "are not one training job. On CPU launch with ACCELERATE_USE_CPU=1 accelerate launch "
+                          "--multi_gpu --num_processes N (gloo), or torchrun with ACCELERATE_USE_CPU=1.")
 
 
 def latest_checkpoint(out: Path) -> Path | None:
@@ -99,6 +111,7 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
 
     accelerator = Accelerator(gradient_accumulation_steps=cfg.grad_accum,
                               log_with=None if cfg.report_to == "none" else cfg.report_to, project_dir=str(out))
+    require_one_job(accelerator)
     set_seed(cfg.seed)
     if accelerator.device.type == "cpu":  # ranks of a CPU launch share this node's cores
         configure_torch("training", processes=int(os.environ.get("LOCAL_WORLD_SIZE", accelerator.num_processes)))
@@ -110,8 +123,15 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
+    if cfg.activation_checkpointing:
+        model.gradient_checkpointing_enable()
+        model.config.use_cache = False
+    # The schedule is in optimizer steps and stepped here once per step. Not prepared: accelerate's wrapper steps a
+    # scheduler once per process (a schedule in single-process batches), which on 2 ranks ran the warm-up and the
+    # decay twice as fast as on one. Registered, so that it is still saved and restored with the checkpoint.
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg))
-    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    accelerator.register_for_checkpointing(scheduler)
 
     step = 0
     out.mkdir(parents=True, exist_ok=True)
@@ -134,7 +154,9 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
         write_jsonl(out / "metrics.jsonl", [r for r in appended_records(out / "metrics.jsonl") if r["step"] <= step])
     metrics = JsonlAppender(out / "metrics.jsonl") if accelerator.is_main_process else None
     bar = progress(cfg.max_steps, "pretrain", "step", initial=step, disable=not accelerator.is_local_main_process)
-    tokens_seen, t0, loss_acc, aux_acc, n_acc = 0, time.perf_counter(), 0.0, 0.0, 0
+    # Losses are summed on the device and read once per log line: `.item()` every micro-step is a device sync.
+    zero = torch.zeros((), device=accelerator.device)
+    tokens_seen, t0, loss_acc, aux_acc, n_acc, grad_norm = 0, time.perf_counter(), zero.clone(), zero.clone(), 0, None
     model.train()
     while step < cfg.max_steps:
         # Every process walks the same stream and keeps its own share of the sequences.
@@ -161,31 +183,35 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
             output = model(input_ids=input_ids, labels=labels, **kwargs)
             loss = output.loss  # MoE models with output_router_logits include the load-balancing loss here
             accelerator.backward(loss)
-            if accelerator.sync_gradients and cfg.grad_clip:
-                accelerator.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            if accelerator.sync_gradients:  # the norm before clipping (inf: measured, never clipped)
+                grad_norm = accelerator.clip_grad_norm_(model.parameters(), cfg.grad_clip or float("inf"))
             optimizer.step()
-            scheduler.step()
             optimizer.zero_grad()
         tokens_seen += input_ids.numel() * world
-        loss_acc += loss.item()
+        loss_acc += loss.detach()
         if getattr(output, "aux_loss", None) is not None:
-            aux_acc += float(output.aux_loss)
+            aux_acc += output.aux_loss.detach()
         n_acc += 1
         if not accelerator.sync_gradients:
             continue
+        scheduler.step()
         step += 1
         bar.update(1)
         if step % cfg.log_every == 0 or step == cfg.max_steps:
+            # Every rank's mean loss, averaged: the loss of the global batch (rank 0's alone is a quarter of it
+            # on 4 ranks). One reduction per log line.
+            losses = accelerator.reduce(torch.stack([loss_acc, aux_acc]) / n_acc, reduction="mean").tolist()
             elapsed = time.perf_counter() - t0
-            row = {"step": step, "loss": loss_acc / n_acc, "lr": scheduler.get_last_lr()[0],
+            row = {"step": step, "loss": losses[0], "lr": scheduler.get_last_lr()[0],
+                   "grad_norm": float(grad_norm) if grad_norm is not None else None,
                    "tokens_per_s": tokens_seen / elapsed, "tokens": tokens_seen}
-            if aux_acc:
-                row["router_aux_loss"] = aux_acc / n_acc
+            if losses[1]:
+                row["router_aux_loss"] = losses[1]
             bar.set_postfix(loss=f"{row['loss']:.3f}", tok_s=f"{row['tokens_per_s']:.0f}")
             if metrics:
                 metrics.write(row)
             accelerator.log(row, step=step)
-            tokens_seen, t0, loss_acc, aux_acc, n_acc = 0, time.perf_counter(), 0.0, 0.0, 0
+            tokens_seen, t0, loss_acc, aux_acc, n_acc = 0, time.perf_counter(), zero.clone(), zero.clone(), 0
         if step % cfg.save_every == 0 or step == cfg.max_steps:
             save_checkpoint(accelerator, model, tokenizer, stream, out, step, cfg)
         if stop_after is not None and step >= stop_after:
@@ -206,8 +232,10 @@ def save_checkpoint(accelerator, model, tokenizer, stream, out: Path, step: int,
     ckpt = out / f"checkpoint-{step}"
     accelerator.wait_for_everyone()
     accelerator.save_state(str(ckpt / "accelerate"))
+    # Gathered on every rank (under FSDP or ZeRO-3 each holds a shard), written by one: the full weights.
+    state_dict = accelerator.get_state_dict(model)
     if accelerator.is_main_process:
-        accelerator.unwrap_model(model).save_pretrained(ckpt, safe_serialization=True)
+        accelerator.unwrap_model(model).save_pretrained(ckpt, state_dict=state_dict, safe_serialization=True)
         tokenizer.save_pretrained(ckpt)
         # Written last: a checkpoint without it is incomplete and ignored on resume.
         write_json(ckpt / "trainer_state.json", {"step": step, "stream": stream.state_dict()})

@@ -188,9 +188,23 @@ def train_and_save(trainer, tokenizer, out: Path, merge: bool) -> Path:
     log_lines(trainer)
     trainer.train(resume_from_checkpoint=_last_checkpoint(out))
     final = out / "final"
-    trained = trainer.model.merge_and_unload() if merge else trainer.model
-    trained.save_pretrained(final)
-    tokenizer.save_pretrained(final)
+    # trainer.save_model gathers the weights where ranks hold shards (FSDP, ZeRO-3) and writes them from the main
+    # process only: every rank calling save_pretrained writes partial or clashing files under those configs.
+    if not merge:
+        trainer.save_model(str(final))  # the full model, or the LoRA adapters
+        if trainer.accelerator.is_main_process:
+            tokenizer.save_pretrained(final)
+        return final
+    # LoRA merged: the adapters are saved the same way, then folded into the base on the main process, from disk
+    # (the same on one rank or many, sharded or not).
+    adapters = out / "adapters"
+    trainer.save_model(str(adapters))
+    if trainer.accelerator.is_main_process:
+        from peft import AutoPeftModelForCausalLM
+
+        AutoPeftModelForCausalLM.from_pretrained(adapters).merge_and_unload().save_pretrained(final)
+        tokenizer.save_pretrained(final)
+    trainer.accelerator.wait_for_everyone()
     return final
 
 
@@ -221,7 +235,8 @@ def log_lines(trainer) -> None:
 
     trainer.remove_callback(ProgressCallback)
     trainer.remove_callback(PrinterCallback)
-    trainer.add_callback(Lines())
+    if trainer.is_world_process_zero():  # one rank reports (the logged loss is already reduced over ranks)
+        trainer.add_callback(Lines())
 
 
 def _cuda() -> bool:
