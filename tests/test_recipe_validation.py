@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -148,3 +149,58 @@ def test_shipped_recipes_validate(tmp_path, bench_data):
     proc = subprocess.run([sys.executable, "-m", "jacode", "run", "tanuki-8x8b-upcycle", "--dry-run",
                            "--no-input-check"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0 and "upcycle" in proc.stdout, proc.stderr[-2000:]
+
+
+UPCYCLED = """name: moe
+run_dir: {run}
+stages:
+  - name: upcycle
+    kind: upcycle
+    config: {{model: {dense}, experts: 4, top_k: 2}}
+  - name: moe_cpt
+    kind: pretrain
+    launch: accelerate launch --config_file {accel} --num_processes 8
+    config: {{model: "${{upcycle}}", data: ["${{shipped}}/ja_corpus.jsonl"], max_steps: 2, fim_rate: 0.0}}
+"""
+
+
+@pytest.mark.parametrize("wrap, ok", [("LlamaDecoderLayer", False), ("MixtralDecoderLayer", True), (None, True)])
+def test_fsdp_wrap_classes_are_checked_against_the_model_the_stage_trains(tmp_path, tiny_model, wrap, ok):
+    """An upcycled model has Mixtral layers: a config that wraps LlamaDecoderLayer (what the Tanuki recipe's did)
+    is refused at validation, naming the model's own layers; unnamed, accelerate derives them."""
+    accel = tmp_path / "fsdp.yaml"
+    accel.write_text("distributed_type: FSDP\nfsdp_config:\n  fsdp_auto_wrap_policy: TRANSFORMER_BASED_WRAP\n"
+                     + (f"  fsdp_transformer_layer_cls_to_wrap: {wrap}\n" if wrap else ""))
+    recipe = tmp_path / "moe.yaml"
+    recipe.write_text(UPCYCLED.format(run=tmp_path / "run", dense=tiny_model, accel=accel))
+    if ok:
+        load_recipe(recipe)
+        return
+    with pytest.raises(JacodeError, match=r"moe\.yaml:7: stage 'moe_cpt' \(pretrain\): launch: .* wraps "
+                                          r"LlamaDecoderLayer, but the model \(MixtralForCausalLM\) has "
+                                          r"MixtralDecoderLayer"):
+        load_recipe(recipe)
+
+
+def test_shipped_fsdp_config_wraps_the_upcycled_model_s_own_layers(tiny_model, tmp_path):
+    """The shipped FSDP2 config names no class; accelerate then wraps `_no_split_modules` — MixtralDecoderLayer
+    in an upcycled model (the class LlamaDecoderLayer it used to name is not there: accelerate raised)."""
+    import yaml
+    from accelerate.utils import FullyShardedDataParallelPlugin
+    from transformers import AutoModelForCausalLM
+
+    from jacode.surgery.config import UpcycleConfig
+    from jacode.surgery.upcycle import upcycle
+    from jacode.train import accelerate_configs
+
+    shipped = yaml.safe_load((Path(accelerate_configs.__path__[0]) / "fsdp2.yaml").read_text())
+    assert "fsdp_transformer_layer_cls_to_wrap" not in shipped["fsdp_config"]
+    upcycle(tiny_model, tmp_path / "moe", UpcycleConfig(experts=2, top_k=1))
+    moe = AutoModelForCausalLM.from_pretrained(tmp_path / "moe")
+    plugin = FullyShardedDataParallelPlugin(auto_wrap_policy="transformer_based_wrap")
+    plugin.set_auto_wrap_policy(moe)
+    assert plugin.transformer_cls_names_to_wrap == ["MixtralDecoderLayer"]
+    named = FullyShardedDataParallelPlugin(auto_wrap_policy="transformer_based_wrap",
+                                           transformer_cls_names_to_wrap=["LlamaDecoderLayer"])
+    with pytest.raises(ValueError, match="Could not find the transformer layer class LlamaDecoderLayer"):
+        named.set_auto_wrap_policy(moe)

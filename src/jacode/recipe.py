@@ -219,9 +219,57 @@ def load_recipe(path: str | Path | None = None, *, check_inputs: bool = True, ru
         if kind == "report":  # a report reads the whole run: it is out of date whenever any stage is
             depends = earlier
         stages.append(Stage(name, kind, config, _line(node, *where), depends, s.get("launch")))
+    for st in stages:
+        problems += [f"{path}:{st.line}: stage {st.name!r} ({st.kind}): launch: {msg}"
+                     for msg in _launch_problems(st, {x.name: x for x in stages}, variables)]
     if problems:
         raise JacodeError(f"{len(problems)} problem(s) in the recipe:\n" + "\n".join(problems))
     return Recipe(data["name"], path, root, stages, raw)
+
+
+def architecture(stage: Stage, by_name: dict[str, Stage], variables: dict[str, str]) -> str | None:
+    """The model class a stage trains or writes: its kind's own (upcycle → Mixtral), else that of its `model` —
+    an earlier stage's output (followed back) or a directory's config.json. None where unknown here (a hub id, a
+    path on another machine)."""
+    if KINDS[stage.kind].architecture:
+        return KINDS[stage.kind].architecture
+    model = stage.config.get("model")
+    if not isinstance(model, str):
+        return None
+    ref = VAR.fullmatch(model.split("/")[0]) if model.startswith("${") else None
+    if ref and ref.group(1) in by_name:
+        return architecture(by_name[ref.group(1)], by_name, variables)
+    if VAR.search(model) and not all(v in variables for v in VAR.findall(model)):
+        return None
+    config = Path(resolve(model, variables)) / "config.json"
+    try:
+        return (json.loads(config.read_text()).get("architectures") or [None])[0]
+    except (OSError, ValueError):
+        return None
+
+
+def _launch_problems(stage: Stage, by_name: dict[str, Stage], variables: dict[str, str]) -> list[str]:
+    """FSDP wrap classes named in a launch's accelerate config must be layers of the model the stage trains (an
+    upcycled model has MixtralDecoderLayer, not LlamaDecoderLayer: accelerate raises on the cluster). Unnamed,
+    accelerate wraps the model's own `_no_split_modules` — what jacode's shipped configs do."""
+    if not isinstance(stage.launch, str):  # absent, or not a string (reported as such)
+        return []
+    words = shlex.split(stage.launch)
+    config = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--config_file"), None)
+    try:
+        cfg = yaml.safe_load(Path(config).read_text()) if config else None
+    except (OSError, yaml.YAMLError):  # a path on the cluster (relative to where it runs): checked there
+        return []
+    named = ((cfg or {}).get("fsdp_config") or {}).get("fsdp_transformer_layer_cls_to_wrap")
+    arch = architecture(stage, by_name, variables) if named else None
+    if not arch:
+        return []
+    import transformers
+
+    layers = list(getattr(getattr(transformers, arch, None), "_no_split_modules", None) or [])
+    wrong = [c.strip() for c in str(named).split(",") if layers and c.strip() not in layers]
+    return [f"{config} wraps {', '.join(wrong)}, but the model ({arch}) has {', '.join(layers)}; leave "
+            "fsdp_transformer_layer_cls_to_wrap unset and accelerate wraps the model's own layers"] if wrong else []
 
 
 def _strings(value: Any, loc: tuple = ()) -> list[tuple[tuple, str]]:

@@ -36,6 +36,9 @@ class StageKind:
     paths: tuple[str, ...] = ()  # settings that name inputs which must exist (dotted; [] for each list item)
     benchmarks: tuple[str, ...] = ()  # settings that name benchmarks
     command: str = ""  # the `jacode` command that runs this kind on its own
+    # The model class the stage writes, when the kind decides it (upcycle: Mixtral). Otherwise a stage that trains
+    # writes the class of its `model`. Recipe validation checks a launch config's FSDP wrap classes against it.
+    architecture: str | None = None
 
     def config_class(self) -> type:
         module, _, name = self.config.partition(":")
@@ -395,7 +398,7 @@ KINDS: dict[str, StageKind] = {k.name: k for k in [
               "jacode.evals.pairwise:CompareConfig", run_compare, paths=("questions",),
               command="jacode eval compare"),
     StageKind("model", "a random-weight Llama model from a preset", "jacode.models.init:ModelConfig", run_model,
-              paths=("tokenizer",), command="jacode model init"),
+              paths=("tokenizer",), command="jacode model init", architecture="LlamaForCausalLM"),
     StageKind("pretrain", "continual pretraining with fill-in-the-middle and packing",
               "jacode.train.pretrain:PretrainConfig", run_pretrain, output="final",
               paths=("model", "data[]", "tokenizer"), command="jacode train pretrain"),
@@ -408,7 +411,8 @@ KINDS: dict[str, StageKind] = {k.name: k for k in [
               paths=("base", "target", "instruct", "vectors[].model", "template_from"),
               command="jacode merge chat-vector | task-arithmetic"),
     StageKind("upcycle", "dense → Mixtral-style MoE (experts copy the MLP)",
-              "jacode.surgery.config:UpcycleStageConfig", run_upcycle, paths=("model",), command="jacode upcycle"),
+              "jacode.surgery.config:UpcycleStageConfig", run_upcycle, paths=("model",), command="jacode upcycle",
+              architecture="MixtralForCausalLM"),
     StageKind("synth", "synthetic instructions (Magpie, personas), scored into SFT/DPO sets",
               "jacode.stages:SynthStageConfig", run_synth, paths=("model", "judge_model", "reward_model", "problems"),
               command="jacode synth"),
