@@ -186,7 +186,13 @@ class SynthStageConfig:
 
     __pydantic_config__ = STRICT
     method: Annotated[Literal["magpie", "persona", "code-verified"], "how the data is made"]
-    model: Annotated[str, "the generating model (HF directory)"]
+    model: Annotated[str | None, "the generating model (HF directory, .gguf, known name or hub id); with an "
+                                 "endpoint, where Magpie reads the chat template"] = None
+    engine: Annotated[Literal["transformers", "vllm", "openai"] | None, "generation engine (default: openai with an "
+                                                                          "endpoint, else transformers)"] = None
+    endpoint: Annotated[str | None, "an OpenAI-compatible server (vLLM, SGLang, …) instead of a local model"] = None
+    model_name: Annotated[str | None, "the served model's name (with endpoint)"] = None
+    concurrency: Annotated[int, "requests in flight to the endpoint"] = 8
     n: Annotated[int | None, "instructions to generate"] = 8
     responses: Annotated[int, "responses per instruction"] = 2
     system: Annotated[str | None, "Magpie system-prompt set (coding, general, all)"] = None
@@ -212,11 +218,13 @@ class SynthStageConfig:
 def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
     from dataclasses import replace
 
-    from jacode.engines import make_engine
+    from jacode.engines import engine_from_options, make_engine
     from jacode.synth.generate import GenerateConfig
     from jacode.synth.generate import summary as synth_summary
 
-    engine = make_engine("transformers", model=cfg.model)
+    if not (cfg.model or cfg.endpoint):
+        raise JacodeError("synth needs model (local) or endpoint + model_name (a server)")
+    engine = engine_from_options(cfg.model, cfg.endpoint, cfg.model_name, cfg.engine, cfg.concurrency)
     if cfg.method == "code-verified":
         return _run_code_verified(cfg, engine, out)
     gc = GenerateConfig(n_responses=cfg.responses, seed=cfg.seed, japanese=cfg.japanese_filter,
@@ -226,8 +234,16 @@ def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
     if cfg.method == "magpie":
         from jacode.synth.magpie import magpie, system_prompts
 
-        candidates = magpie(engine, engine.tokenizer, out, cfg.n or 8,
-                            system_prompts(cfg.system), gc)
+        if not cfg.model:
+            raise JacodeError("synth magpie: give `model` too (a local copy or the hub id of the served model): the "
+                              "pre-query template is cut from its chat template")
+        from transformers import AutoTokenizer
+
+        from jacode.models.resolve import resolve_model
+
+        tokenizer = engine.tokenizer if hasattr(engine, "tokenizer") else AutoTokenizer.from_pretrained(
+            resolve_model(cfg.model))
+        candidates = magpie(engine, tokenizer, out, cfg.n or 8, system_prompts(cfg.system), gc)
     else:
         from jacode.synth.persona import load_list, persona
 
@@ -301,6 +317,9 @@ class EvalStageConfig:
     options: Annotated[dict[str, dict[str, Any]], "benchmark → its own options (`jacode eval list --json`), e.g. "
                                                   "jmt-bench: {parse_mode: strict}"] = field(default_factory=dict)
     workers: Annotated[int, "parallel sandboxed executions"] = 2
+    engine: Annotated[Literal["transformers", "vllm"] | None, "engine for local models (default transformers; "
+                                                             "vllm on a GPU machine)"] = None
+    concurrency: Annotated[int, "requests in flight to a served model"] = 8
     allow_partial: Annotated[bool, "a benchmark that fails does not fail the stage (it is reported)"] = False
 
     def check(self) -> list[tuple[str, str]]:
@@ -325,10 +344,10 @@ def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
         for bench in cfg.benchmarks:
             try:
                 where = {"endpoint": model.endpoint, "model_name": model.model_name} \
-                    if isinstance(model, ServedModel) else {"model": model}
+                    if isinstance(model, ServedModel) else {"model": model, "engine": cfg.engine}
                 r = run_benchmark(bench, out / label / bench, **where, data=cfg.data.get(bench), limit=cfg.limit,
                                   judge=cfg.judge, settings=cfg.settings or None, options=cfg.options.get(bench),
-                                  workers=cfg.workers)
+                                  workers=cfg.workers, concurrency=cfg.concurrency)
             except JacodeError as e:
                 failures.append(f"{label} on {bench}: {str(e).splitlines()[0]}")
                 print(f"FAILED {failures[-1]}", flush=True)

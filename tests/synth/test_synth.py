@@ -385,3 +385,35 @@ def test_code_verified_holds_out_tasks_that_synth_heldout_evaluates(bwrap, tmp_p
     assert passed == total == 4  # `eval check`: every held-out task's verified answer passes its tests
     with pytest.raises(JacodeError, match="needs --data FILE"):
         run_benchmark("synth-heldout", tmp_path / "e2", endpoint=server.url, model_name="m")
+
+
+def test_recipe_synth_and_eval_stages_generate_through_a_served_model(tiny_model, tmp_path, bwrap):
+    """At scale a recipe points its synth and eval stages at a server (vLLM, SGLang, any OpenAI-compatible one):
+    the same stages, the engine chosen by `endpoint`; Magpie still cuts its template from the local `model`."""
+    from jacode.config import validate
+    from jacode.stages import EvalStageConfig, SynthStageConfig, run_eval, run_synth
+
+    server = ScriptedServer(responder=magpie_responder)
+    try:
+        cfg = validate(SynthStageConfig, {"method": "magpie", "model": str(tiny_model), "endpoint": server.url,
+                                          "model_name": "served", "n": 8, "responses": 3, "system": "coding",
+                                          "concurrency": 4, "max_new_tokens": 64})
+        summary = run_synth(cfg, tmp_path / "synth")
+        candidates = list(read_jsonl(tmp_path / "synth" / "candidates.jsonl"))
+        assert candidates and f"candidates {len(candidates)}" in summary["text"]
+        assert all(len(c["responses"]) == 3 for c in candidates)
+        paths = {r["path"] for r in server.requests}
+        assert paths == {"/v1/completions", "/v1/chat/completions"}  # every answer came from the server
+        assert all(r["body"]["model"] == "served" for r in server.requests)
+        ev = validate(EvalStageConfig, {"models": {"served": {"endpoint": server.url, "model_name": "served"}},
+                                        "benchmarks": ["atcoder-mini"], "limit": 2, "concurrency": 4,
+                                        "settings": {"mode": "chat", "temperature": 0.8, "n": 2}})
+        before = len(server.requests)
+        out = run_eval(ev, tmp_path / "eval")
+    finally:
+        server.stop()
+    assert out["tables"][0]["rows"][0][-1] == "done"
+    asked = server.requests[before:]
+    assert len(asked) == 2 and all(r["body"]["n"] == 2 and r["body"]["temperature"] == 0.8 for r in asked)
+    with pytest.raises(JacodeError, match="model .local. or endpoint"):
+        run_synth(validate(SynthStageConfig, {"method": "persona"}), tmp_path / "none")
