@@ -125,6 +125,11 @@ def _trainer_summary(final: Path, stage_dir: Path, name: str) -> dict:
         log = json.loads(states[-1].read_text()).get("log_history", []) if states else []
         points = [(r["step"], r["loss"]) for r in log if "loss" in r and "step" in r]
     summary: dict[str, Any] = {"text": f"model: {final.name}", "curves": _training_curve(points, name)}
+    held_out = [(r["step"], r["eval_loss"]) for r in read_jsonl(metrics, skip_torn_tail=True) if "eval_loss" in r] \
+        if metrics.exists() else []
+    if held_out:  # pretraining with eval_data: the held-out loss beside the training loss
+        summary["curves"].append({"title": "held-out loss", "x": "step", "y": "loss",
+                                  "series": {name: [list(p) for p in held_out]}})
     if points:
         summary["metrics"] = {"steps": points[-1][0], "final_loss": points[-1][1]}
         summary["text"] = f"{points[-1][0]} steps, final loss {points[-1][1]:.4g}"

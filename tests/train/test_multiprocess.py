@@ -37,7 +37,8 @@ def _pretrain(model: Path, data: Path, out: Path, *, processes: int, batch: int,
     number of loss tokens (then the mean of the ranks' mean losses is the global batch's mean)."""
     args = ["-m", "jacode", "train", "pretrain", "--model", str(model), "--data", str(data), "--out", str(out),
             "--seq-len", "64", "--batch-size", str(batch), "--max-steps", str(steps), "--warmup-steps", "2",
-            "--lr", "3e-3", "--log-every", "1", "--save-every", "3", "--fim-rate", "0"]
+            "--lr", "3e-3", "--log-every", "1", "--save-every", "3", "--fim-rate", "0", "--eval-data",
+            str(FIXTURES / "ja_corpus.jsonl"), "--eval-sequences", "6"]
     launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes),
               "--main_process_port", str(free_port())] if processes > 1 else [sys.executable]
     env = {**os.environ, "ACCELERATE_USE_CPU": "1"}
@@ -71,8 +72,14 @@ def test_two_processes_train_like_one_on_the_same_global_batch(setup, tmp_path):
     # weights by ~5e-3 (the scheduler stepped once per rank did).
     for k in a:
         assert torch.allclose(a[k], b[k], atol=1e-4), (k, (a[k] - b[k]).abs().max())
-    one_rows = [json.loads(x) for x in (tmp_path / "one" / "metrics.jsonl").read_text().splitlines()]
-    two_rows = [json.loads(x) for x in (tmp_path / "two" / "metrics.jsonl").read_text().splitlines()]
+    one_all = [json.loads(x) for x in (tmp_path / "one" / "metrics.jsonl").read_text().splitlines()]
+    two_all = [json.loads(x) for x in (tmp_path / "two" / "metrics.jsonl").read_text().splitlines()]
+    # Held-out loss: each rank measures its share of the same sequences, the sums are reduced — equal to one rank.
+    one_eval = [(r["step"], round(r["eval_loss"], 4)) for r in one_all if "eval_loss" in r]
+    assert one_eval == [(r["step"], round(r["eval_loss"], 4)) for r in two_all if "eval_loss" in r]
+    assert [s for s, _ in one_eval] == [3, 6] and one_eval[1][1] < one_eval[0][1]
+    one_rows, two_rows = [r for r in one_all if "loss" in r], [r for r in two_all if "loss" in r]
+    assert all(r["model_tflops_per_s"] > 0 for r in two_rows)
     # The schedule advances once per optimizer step on any number of ranks, and the logged loss is the global one.
     assert [r["lr"] for r in one_rows] == [r["lr"] for r in two_rows]
     assert [round(r["loss"], 4) for r in one_rows] == [round(r["loss"], 4) for r in two_rows]

@@ -57,6 +57,10 @@ class PretrainConfig:
     report_to: Annotated[Literal["none", "tensorboard", "wandb"], "experiment tracker"] = "none"
     text_field: Annotated[str, "the documents' text field"] = "text"
     dtype: Annotated[Literal["float32", "bfloat16"], "training precision"] = "float32"
+    eval_data: Annotated[list[str], "held-out JSONL/Parquet files: their loss is logged (eval_loss)"] = \
+        field(default_factory=list)
+    eval_every: Annotated[int, "steps between eval-loss measurements (0: at every checkpoint)"] = 0
+    eval_sequences: Annotated[int, "packed held-out sequences the eval loss is measured on"] = 64
     activation_checkpointing: Annotated[bool, "recompute activations in the backward pass (less memory, ~30% "
                                               "more compute)"] = False
     extra: Annotated[dict, "further settings for the model config (rarely needed)"] = field(default_factory=dict)
@@ -75,6 +79,71 @@ def lr_lambda(cfg: PretrainConfig):
         return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
     return f
+
+
+def model_inputs(batch: list[dict], cfg: PretrainConfig, device) -> tuple:
+    """input_ids, labels and the attention inputs of packed sequences. Documents blocked from each other get a
+    block-diagonal mask and positions restarting per document."""
+    import torch
+
+    input_ids = torch.tensor([b["input_ids"] for b in batch], device=device)
+    kwargs = {}
+    if not cfg.cross_document_attention:
+        starts = [b["doc_starts"] for b in batch]
+        kwargs["attention_mask"] = block_causal_mask(starts, cfg.seq_len).to(device, getattr(torch, cfg.dtype))
+        kwargs["position_ids"] = position_ids_for(starts, cfg.seq_len).to(device)
+    labels = input_ids.clone()
+    for b, seq in enumerate(batch):  # context-level FIM pads a window it shortened: no loss there
+        labels[b, seq["length"]:] = -100
+    return input_ids, labels, kwargs
+
+
+def eval_batches(cfg: PretrainConfig, tokenizer, rank: int, world: int) -> list[list[dict]]:
+    """This rank's share of the first `eval_sequences` packed held-out sequences (no FIM: the plain next-token
+    loss), in batches; the same sequences at every measurement."""
+    if not cfg.eval_data:
+        return []
+    stream = iter(PackedStream(data_files(cfg.eval_data), tokenizer, cfg.seq_len, text_field=cfg.text_field,
+                               seed=cfg.seed))
+    mine = [seq for i, seq in zip(range(cfg.eval_sequences), stream) if i % world == rank]
+    return [mine[i:i + cfg.batch_size] for i in range(0, len(mine), cfg.batch_size)]
+
+
+def eval_loss(model, batches: list[list[dict]], cfg: PretrainConfig, accelerator) -> float:
+    """The mean next-token loss over every rank's held-out tokens (summed over ranks, then divided)."""
+    import torch
+
+    total = torch.zeros(2, device=accelerator.device, dtype=torch.float64)  # loss × tokens, tokens
+    model.eval()
+    with torch.no_grad():
+        for batch in batches:
+            input_ids, labels, kwargs = model_inputs(batch, cfg, accelerator.device)
+            tokens = (labels[:, 1:] != -100).sum()
+            total += torch.stack([model(input_ids=input_ids, labels=labels, **kwargs).loss.double() * tokens,
+                                  tokens.double()])
+    model.train()
+    total = accelerator.reduce(total, reduction="sum")
+    return float(total[0] / total[1])
+
+
+# bf16 dense peak TFLOP/s of GPUs jacode knows (vendor data sheets); elsewhere JACODE_PEAK_TFLOPS gives the peak.
+PEAK_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "A6000": 155.0}
+
+
+def throughput(tokens_per_s: float, n_params: int, accelerator) -> dict:
+    """Model FLOP/s (6 × parameters × tokens/s: forward and backward, attention's own FLOPs left out) and, where
+    the device's peak is known, model FLOPs utilisation per device (MFU)."""
+    import torch
+
+    tflops = 6 * n_params * tokens_per_s / 1e12
+    row = {"model_tflops_per_s": tflops}
+    peak = float(os.environ.get("JACODE_PEAK_TFLOPS", 0)) or None
+    if peak is None and accelerator.device.type == "cuda":
+        name = torch.cuda.get_device_name(accelerator.device)
+        peak = next((v for k, v in PEAK_TFLOPS.items() if k in name), None)
+    if peak:
+        row["mfu"] = tflops / (peak * accelerator.num_processes)
+    return row
 
 
 def require_one_job(accelerator) -> None:
@@ -149,6 +218,8 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
 
     rank, world = accelerator.process_index, accelerator.num_processes
     sequences = iter(stream)
+    held_out = eval_batches(cfg, tokenizer, rank, world)
+    n_params = sum(p.numel() for p in accelerator.unwrap_model(model).parameters())
     if accelerator.is_main_process and (out / "metrics.jsonl").exists():
         # Rows logged after the checkpoint we resume from describe steps that are about to be trained again.
         write_jsonl(out / "metrics.jsonl", [r for r in appended_records(out / "metrics.jsonl") if r["step"] <= step])
@@ -169,17 +240,8 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
                     raise JacodeError("the training data ran out (it is looped: is it empty?)") from None
                 if i == rank:
                     batch.append(seq)
-        input_ids = torch.tensor([b["input_ids"] for b in batch], device=accelerator.device)
-        kwargs = {}
-        if not cfg.cross_document_attention:
-            starts = [b["doc_starts"] for b in batch]
-            kwargs["attention_mask"] = block_causal_mask(starts, cfg.seq_len).to(accelerator.device,
-                                                                                 getattr(torch, cfg.dtype))
-            kwargs["position_ids"] = position_ids_for(starts, cfg.seq_len).to(accelerator.device)
+        input_ids, labels, kwargs = model_inputs(batch, cfg, accelerator.device)
         with accelerator.accumulate(model):
-            labels = input_ids.clone()
-            for b, seq in enumerate(batch):  # context-level FIM pads a window it shortened: no loss there
-                labels[b, seq["length"]:] = -100
             output = model(input_ids=input_ids, labels=labels, **kwargs)
             loss = output.loss  # MoE models with output_router_logits include the load-balancing loss here
             accelerator.backward(loss)
@@ -204,7 +266,8 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
             elapsed = time.perf_counter() - t0
             row = {"step": step, "loss": losses[0], "lr": scheduler.get_last_lr()[0],
                    "grad_norm": float(grad_norm) if grad_norm is not None else None,
-                   "tokens_per_s": tokens_seen / elapsed, "tokens": tokens_seen}
+                   "tokens_per_s": tokens_seen / elapsed, "tokens": tokens_seen,
+                   **throughput(tokens_seen / elapsed, n_params, accelerator)}
             if losses[1]:
                 row["router_aux_loss"] = losses[1]
             bar.set_postfix(loss=f"{row['loss']:.3f}", tok_s=f"{row['tokens_per_s']:.0f}")
@@ -212,6 +275,12 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
                 metrics.write(row)
             accelerator.log(row, step=step)
             tokens_seen, t0, loss_acc, aux_acc, n_acc = 0, time.perf_counter(), zero.clone(), zero.clone(), 0
+        if held_out and (step % (cfg.eval_every or cfg.save_every) == 0 or step == cfg.max_steps):
+            row = {"step": step, "eval_loss": eval_loss(model, held_out, cfg, accelerator)}
+            bar.set_postfix(eval_loss=f"{row['eval_loss']:.3f}")
+            if metrics:
+                metrics.write(row)
+            accelerator.log(row, step=step)
         if step % cfg.save_every == 0 or step == cfg.max_steps:
             save_checkpoint(accelerator, model, tokenizer, stream, out, step, cfg)
         if stop_after is not None and step >= stop_after:
