@@ -288,6 +288,31 @@ def test_block_mask_isolates_documents(tok_model):
     assert torch.allclose(packed[0, :9], first[0], atol=1e-5)
 
 
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+def test_training_inputs_isolate_documents_without_a_dense_mask(tok_model, attention):
+    """What the training loop feeds the model (position ids restarting per document, no mask, no cache) gives the
+    logits of jacode's dense block-diagonal mask and of each document alone; with a KV cache transformers would
+    not look for packed documents and they would see each other."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from jacode.train.pretrain import PretrainConfig, model_inputs
+
+    model = AutoModelForCausalLM.from_pretrained(tok_model[1], attn_implementation=attention)
+    batch = [{"input_ids": torch.randint(20, 500, (32,)).tolist(), "doc_starts": starts, "length": 32}
+             for starts in ([0, 9, 20], [0, 30])]
+    cfg = PretrainConfig(model="m", data=[], seq_len=32, cross_document_attention=False)
+    ids, labels, kwargs = model_inputs(batch, cfg, "cpu")
+    assert "attention_mask" not in kwargs and kwargs["use_cache"] is False
+    fed = model(input_ids=ids, **kwargs).logits
+    dense = model(input_ids=ids, attention_mask=block_causal_mask([b["doc_starts"] for b in batch], 32),
+                  position_ids=kwargs["position_ids"]).logits
+    assert torch.allclose(fed, dense, atol=1e-5)
+    assert torch.allclose(fed[0, 9:20], model(input_ids=ids[:1, 9:20]).logits[0], atol=1e-5)
+    cached = model(input_ids=ids, position_ids=kwargs["position_ids"], use_cache=True).logits
+    assert not torch.allclose(cached, dense, atol=1e-3)  # the trap the loop avoids
+
+
 def _pretrain_args(model, data, out, steps, **extra):
     args = [sys.executable, "-m", "jacode", "train", "pretrain", "--model", str(model), "--data", str(data),
             "--out", str(out), "--seq-len", "64", "--batch-size", "4", "--max-steps", str(steps),

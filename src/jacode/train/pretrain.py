@@ -23,7 +23,7 @@ from jacode.io import JsonlAppender, appended_records, write_json, write_jsonl
 from jacode.progress import progress
 from jacode.threads import configure_torch
 from jacode.train.fim import FimConfig
-from jacode.train.packing import PackedStream, block_causal_mask, data_files, position_ids_for
+from jacode.train.packing import PackedStream, data_files, position_ids_for
 from jacode.train.settings import require_tracker, tracker_problem
 
 
@@ -61,6 +61,8 @@ class PretrainConfig:
         field(default_factory=list)
     eval_every: Annotated[int, "steps between eval-loss measurements (0: at every checkpoint)"] = 0
     eval_sequences: Annotated[int, "packed held-out sequences the eval loss is measured on"] = 64
+    attention: Annotated[Literal["sdpa", "eager", "flash_attention_2"], "attention kernel (flash_attention_2: GPU, "
+                                                                         "the flash-attn package)"] = "sdpa"
     activation_checkpointing: Annotated[bool, "recompute activations in the backward pass (less memory, ~30% "
                                               "more compute)"] = False
     extra: Annotated[dict, "further settings for the model config (rarely needed)"] = field(default_factory=dict)
@@ -87,11 +89,13 @@ def model_inputs(batch: list[dict], cfg: PretrainConfig, device) -> tuple:
     import torch
 
     input_ids = torch.tensor([b["input_ids"] for b in batch], device=device)
-    kwargs = {}
+    # No KV cache in training: with one, transformers skips its packed-sequence detection below.
+    kwargs: dict = {"use_cache": False}
     if not cfg.cross_document_attention:
-        starts = [b["doc_starts"] for b in batch]
-        kwargs["attention_mask"] = block_causal_mask(starts, cfg.seq_len).to(device, getattr(torch, cfg.dtype))
-        kwargs["position_ids"] = position_ids_for(starts, cfg.seq_len).to(device)
+        # Positions restarting per document and no attention mask: transformers finds the packed documents from
+        # the position ids — a block-diagonal mask for sdpa/eager (equal to jacode's block_causal_mask, tested),
+        # variable-length kernels for flash_attention_2 — instead of a dense seq_len² mask built here.
+        kwargs["position_ids"] = position_ids_for([b["doc_starts"] for b in batch], cfg.seq_len).to(device)
     labels = input_ids.clone()
     for b, seq in enumerate(batch):  # context-level FIM pads a window it shortened: no loss there
         labels[b, seq["length"]:] = -100
@@ -184,7 +188,8 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
     set_seed(cfg.seed)
     if accelerator.device.type == "cpu":  # ranks of a CPU launch share this node's cores
         configure_torch("training", processes=int(os.environ.get("LOCAL_WORLD_SIZE", accelerator.num_processes)))
-    model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=getattr(torch, cfg.dtype))
+    model = AutoModelForCausalLM.from_pretrained(cfg.model, dtype=getattr(torch, cfg.dtype),
+                                                 attn_implementation=cfg.attention)
     if len(tokenizer) > model.get_input_embeddings().num_embeddings:
         raise JacodeError(f"tokenizer has {len(tokenizer)} tokens, the model's embedding only "
                           f"{model.get_input_embeddings().num_embeddings}; use a matching tokenizer")
