@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -264,6 +265,11 @@ def make_executors(cfg: DataConfig, executor: str, workers: int) -> list:
             except ImportError as e:
                 raise JacodeError("--executor ray needs Ray: pip install 'datatrove[ray]'") from e
             from datatrove.executor.ray import RayPipelineExecutor
+
+            if previous is None:  # once per run
+                print("warning: the Ray executor is not verified with jacode's pipeline: with ray 2.60 and datatrove "
+                      "0.10.1 a local-cluster run hung after its first stage (datatrove's Ray workers fork a pool "
+                      "inside the Ray actor). Prefer --executor local or slurm.", file=sys.stderr, flush=True)
 
             ex = RayPipelineExecutor(workers=workers, **common)
         else:
