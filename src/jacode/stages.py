@@ -325,6 +325,8 @@ class EvalStageConfig:
     engine: Annotated[Literal["transformers", "vllm"] | None, "engine for local models (default transformers; "
                                                              "vllm on a GPU machine)"] = None
     concurrency: Annotated[int, "requests in flight to a served model"] = 8
+    serve: Annotated[Literal["jacode", "vllm"] | None, "serve each local model for the stage (vllm: continuous "
+                                                        "batching on a GPU) and evaluate it through the server"] = None
     allow_partial: Annotated[bool, "a benchmark that fails does not fail the stage (it is reported)"] = False
 
     def check(self) -> list[tuple[str, str]]:
@@ -341,27 +343,37 @@ class EvalStageConfig:
 
 def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
     """Every model × benchmark; a failure is a failure (the stage fails unless allow_partial), never a skip."""
+    from contextlib import ExitStack
+
     from jacode.evals.run import SCORE_COLUMNS, run_benchmark, score_row
 
     models = cfg.models if isinstance(cfg.models, dict) else {"model": cfg.models}
     rows, failures, evaluations = [], [], []
     for label, model in models.items():
-        for bench in cfg.benchmarks:
-            try:
-                where = {"endpoint": model.endpoint, "model_name": model.model_name} \
-                    if isinstance(model, ServedModel) else {"model": model, "engine": cfg.engine}
-                r = run_benchmark(bench, out / label / bench, **where, data=cfg.data.get(bench), limit=cfg.limit,
-                                  judge=cfg.judge, settings=cfg.settings or None, options=cfg.options.get(bench),
-                                  workers=cfg.workers, concurrency=cfg.concurrency)
-            except JacodeError as e:
-                failures.append(f"{label} on {bench}: {str(e).splitlines()[0]}")
-                print(f"FAILED {failures[-1]}", flush=True)
-                rows.append([label, bench, *[None] * len(SCORE_COLUMNS), "failed"])
-                continue
-            rows.append([label, bench, *score_row(r), "done"])
-            evaluations.append({"model": label, "dir": f"{label}/{bench}"})  # relative: the report compares them
-            print(json.dumps({"model": label, "benchmark": bench, "scores": r.get("scores")}, ensure_ascii=False),
-                  flush=True)
+        with ExitStack() as stack:
+            if cfg.serve and not isinstance(model, ServedModel):  # started for this model, stopped after it
+                from jacode.engines.launch import served
+                from jacode.models.resolve import resolve_model
+
+                url = stack.enter_context(served(str(resolve_model(model)), cfg.serve, label))
+                model = ServedModel(endpoint=url, model_name=label)
+            where = {"endpoint": model.endpoint, "model_name": model.model_name} \
+                if isinstance(model, ServedModel) else {"model": model, "engine": cfg.engine}
+            for bench in cfg.benchmarks:
+                try:
+                    r = run_benchmark(bench, out / label / bench, **where, data=cfg.data.get(bench),
+                                      limit=cfg.limit, judge=cfg.judge, settings=cfg.settings or None,
+                                      options=cfg.options.get(bench), workers=cfg.workers,
+                                      concurrency=cfg.concurrency)
+                except JacodeError as e:
+                    failures.append(f"{label} on {bench}: {str(e).splitlines()[0]}")
+                    print(f"FAILED {failures[-1]}", flush=True)
+                    rows.append([label, bench, *[None] * len(SCORE_COLUMNS), "failed"])
+                    continue
+                rows.append([label, bench, *score_row(r), "done"])
+                evaluations.append({"model": label, "dir": f"{label}/{bench}"})  # relative: the report compares
+                print(json.dumps({"model": label, "benchmark": bench, "scores": r.get("scores")},
+                                 ensure_ascii=False), flush=True)
     done = len(rows) - len(failures)
     summary = {"text": f"{done} of {len(rows)} (model, benchmark) runs done"
                        + (f", {len(failures)} failed: " + "; ".join(failures) if failures else ""),
