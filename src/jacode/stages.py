@@ -14,6 +14,7 @@ cannot take the runner down); `launch` prefixes such as `accelerate launch` wrap
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -198,6 +199,8 @@ class SynthStageConfig:
     endpoint: Annotated[str | None, "an OpenAI-compatible server (vLLM, SGLang, …) instead of a local model"] = None
     model_name: Annotated[str | None, "the served model's name (with endpoint)"] = None
     concurrency: Annotated[int, "requests in flight to the endpoint"] = 8
+    serve: Annotated[Literal["jacode", "vllm"] | None, "serve `model` for the stage (vllm: continuous batching on a "
+                                                        "GPU) and generate through the server"] = None
     n: Annotated[int | None, "instructions to generate"] = 8
     responses: Annotated[int, "responses per instruction"] = 2
     system: Annotated[str | None, "Magpie system-prompt set (coding, general, all)"] = None
@@ -229,6 +232,12 @@ def run_synth(cfg: SynthStageConfig, out: Path) -> dict:
 
     if not (cfg.model or cfg.endpoint):
         raise JacodeError("synth needs model (local) or endpoint + model_name (a server)")
+    if cfg.serve and not cfg.endpoint:  # a server for this stage (vLLM: continuous batching), stopped after it
+        from jacode.engines.launch import served
+        from jacode.models.resolve import resolve_model
+
+        with served(str(resolve_model(cfg.model)), cfg.serve, "model") as url:
+            return run_synth(dataclasses.replace(cfg, endpoint=url, model_name="model", engine="openai"), out)
     engine = engine_from_options(cfg.model, cfg.endpoint, cfg.model_name, cfg.engine, cfg.concurrency)
     if cfg.method == "code-verified":
         return _run_code_verified(cfg, engine, out)

@@ -45,3 +45,19 @@ def test_a_server_that_cannot_start_fails_with_its_output(tmp_path):
     with pytest.raises(JacodeError, match="serve must be one of jacode, vllm"):
         with served("m", "sglang"):
             pass
+
+
+def test_synth_stage_serves_its_model_for_the_stage(tiny_model, tmp_path, bwrap, capsys):
+    from jacode.config import validate
+    from jacode.io import read_jsonl, write_jsonl
+    from jacode.stages import SynthStageConfig, run_synth
+
+    write_jsonl(tmp_path / "problems.jsonl", [{"problem": "2つの数を足す関数 add を書いてください。"}] * 2)
+    cfg = validate(SynthStageConfig, {"method": "code-verified", "model": str(tiny_model), "serve": "jacode",
+                                      "problems": str(tmp_path / "problems.jsonl"), "responses": 1,
+                                      "max_new_tokens": 8, "allow_empty": True, "concurrency": 2})
+    summary = run_synth(cfg, tmp_path / "synth")
+    assert "answers to 2 problems" in summary["text"]
+    assert f"jacode serve: {tiny_model} on http://127.0.0.1:" in capsys.readouterr().out
+    assert len(list(read_jsonl(tmp_path / "synth" / "answers.jsonl"))) == 2
+    assert _servers_of(tiny_model) == []
