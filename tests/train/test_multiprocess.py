@@ -116,6 +116,16 @@ def test_processes_that_are_not_one_job_are_refused(setup, tmp_path):
                            "--max-steps", "2", "--fim-rate", "0"], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0 and "not one training job" in proc.stdout + proc.stderr
     assert not list((tmp_path / "x").glob("checkpoint-*"))
+    write_jsonl(tmp_path / "sft.jsonl", [{"messages": [{"role": "user", "content": "1+1は？"},
+                                                       {"role": "assistant", "content": "2です。"}]}] * 4)
+    proc = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+                           "--main_process_port", str(free_port()), "-m", "jacode", "train", "sft", "--model",
+                           str(model), "--data", str(tmp_path / "sft.jsonl"), "--out", str(tmp_path / "s"),
+                           "--max-steps", "1"], env=env, capture_output=True, text=True, timeout=300)
+    # TRL's trainers are told use_cpu on a machine without GPUs, which makes accelerate form one gloo job from
+    # the same launch: it trains, and one rank reports (the check guards them too, should that ever differ).
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.count("sft: done") == 1 and (tmp_path / "s" / "final").exists()
 
 
 def _sft(model: Path, data: Path, out: Path, *, processes: int, batch: int) -> subprocess.CompletedProcess:

@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jacode.errors import JacodeError
+from jacode.evals.score import SCORES
+
+SUMMARY = "summary.json"  # what run_benchmark writes (jacode.evals.run imports it from here)
 
 CHANGED_ROWS = 200  # per-task rows shown per pair; the counts above them are always complete
 
@@ -48,10 +51,10 @@ class Evaluation:
 def load(directory: str | Path, model: str) -> Evaluation:
     d = Path(directory)
     try:
-        s = json.loads((d / "summary.json").read_text())
+        s = json.loads((d / SUMMARY).read_text())
     except (OSError, ValueError) as e:
-        raise JacodeError(f"{d}: not a finished evaluation (summary.json: {e})") from None
-    full = json.loads((d / "scores.json").read_text()) if (d / "scores.json").exists() else {}
+        raise JacodeError(f"{d}: not a finished evaluation ({SUMMARY}: {e})") from None
+    full = json.loads((d / SCORES).read_text()) if (d / SCORES).exists() else {}
     primary = s["primary"]
     e = Evaluation(model=model, benchmark=s["benchmark"], kind=s["kind"], primary=primary,
                    value=s["scores"].get(primary), ci95=s.get("intervals", {}).get(primary, {}).get("ci95"),
@@ -79,7 +82,8 @@ def _num(x: float | None) -> str:
     return "–" if x is None else f"{x:.3f}"
 
 
-def _interval(ci: list | None) -> str:
+def interval_text(ci: list | None) -> str:
+    """A 95% interval as every table shows it ("0.125–0.375"; "–" when there is none)."""
     return f"{ci[0]:.3f}–{ci[1]:.3f}" if ci and ci[0] is not None else "–"
 
 
@@ -112,7 +116,7 @@ def comparison(evals: list[Evaluation], baselines: dict[str, dict[str, float]] |
         row = [b, next(by[m, b].primary for m in models if (m, b) in by)]
         for m in models:
             e = by.get((m, b))
-            row.append("–" if e is None else f"{_num(e.value)} [{_interval(e.ci95)}]")
+            row.append("–" if e is None else f"{_num(e.value)} [{interval_text(e.ci95)}]")
         row += [_num(scores_.get(b)) for scores_ in baselines.values()]
         ns = {f"{by[m, b].n_tasks} of {by[m, b].n_total}" for m in models if (m, b) in by}
         side.append([*row, " / ".join(sorted(ns))])
@@ -139,7 +143,7 @@ def comparison(evals: list[Evaluation], baselines: dict[str, dict[str, float]] |
                           **{k: v for k, v in c.items() if k != "changed"},
                           "changed_tasks": [{"task": t, "before": list(x), "after": list(y)}
                                             for t, x, y in c["changed"]]})
-            change_rows.append([b, f"{models[0]} → {later}", c["tasks"], _num(c["delta"]), _interval(c["ci95"]),
+            change_rows.append([b, f"{models[0]} → {later}", c["tasks"], _num(c["delta"]), interval_text(c["ci95"]),
                                 c["gained"], c["lost"], c["both_pass"], c["both_fail"]])
             if c["changed"]:
                 rows = [[t, f"{x[0]}/{x[1]}", f"{y[0]}/{y[1]}", "gained" if y[0] / y[1] > x[0] / x[1] else "lost"]
@@ -170,7 +174,7 @@ def _pass_at_k(evals: list[Evaluation]) -> list[dict]:
     if ks == ["pass@1"] or not ks:
         return []
     return [{"title": "pass@k [95% interval, bootstrap over tasks]", "columns": ["benchmark", "model", *ks],
-             "rows": [[e.benchmark, e.model, *(f"{_num(e.scores.get(k))} [{_interval(e.intervals.get(k))}]"
+             "rows": [[e.benchmark, e.model, *(f"{_num(e.scores.get(k))} [{interval_text(e.intervals.get(k))}]"
                                               if e.scores.get(k) is not None else "–" for k in ks)]
                       for e in evals if e.tasks]}]
 
@@ -199,7 +203,7 @@ def _judged(evals: list[Evaluation], models: list[str]) -> list[dict]:
         return []
     tables = [{"title": "Judged benchmarks", "columns": ["benchmark", "model", "score", "95% CI", "judge",
                                                            "parse mode", "failed judgments"],
-               "rows": [[e.benchmark, e.model, _num(e.value), _interval(e.ci95), e.judge.get("model") or "–",
+               "rows": [[e.benchmark, e.model, _num(e.value), interval_text(e.ci95), e.judge.get("model") or "–",
                          e.judge.get("parse_mode") or "–",
                          f"{e.judge.get('failed')} of {e.judge.get('judgments')}"] for e in judged]}]
     for bench in dict.fromkeys(e.benchmark for e in judged if e.categories):

@@ -22,9 +22,9 @@ from typing import Any
 from jacode.engines import engine_kind
 from jacode.errors import JacodeError
 from jacode.evals.registry import AnswerJob, Benchmark, GenSettings, did_you_mean, get_benchmark
+from jacode.evals.results import SUMMARY
 from jacode.io import refuse_changed_config, write_json
 
-SUMMARY = "summary.json"
 JUDGE_KEYS = ("model", "endpoint", "model_name", "engine", "repeats", "temperature", "max_new_tokens")
 
 
@@ -222,7 +222,9 @@ def score_row(summary: dict[str, Any]) -> list:
     report's evaluation table (SCORE_COLUMNS)."""
     primary, value = next(iter(summary.get("scores", {}).items()), (None, None))
     ci = summary.get("intervals", {}).get(primary, {}).get("ci95")
-    shown = f"{ci[0]:.3f}–{ci[1]:.3f}" if ci and ci[0] is not None else "–"
+    from jacode.evals.results import interval_text
+
+    shown = interval_text(ci)
     return [primary, value, shown, f"{summary.get('n_tasks')} of {summary.get('n_total')}"]
 
 

@@ -24,7 +24,7 @@ from jacode.progress import progress
 from jacode.threads import configure_torch
 from jacode.train.fim import FimConfig
 from jacode.train.packing import PackedStream, data_files, position_ids_for
-from jacode.train.settings import require_tracker, tracker_problem
+from jacode.train.settings import require_one_job, require_tracker, tracker_problem
 
 
 @dataclass
@@ -148,16 +148,6 @@ def throughput(tokens_per_s: float, n_params: int, accelerator) -> dict:
     if peak:
         row["mfu"] = tflops / (peak * accelerator.num_processes)
     return row
-
-
-def require_one_job(accelerator) -> None:
-    """Processes started together that are not one job would each train alone and overwrite each other's
-    checkpoints: `accelerate launch --multi_gpu` on a machine without GPUs does that unless ACCELERATE_USE_CPU=1."""
-    launched = int(os.environ.get("WORLD_SIZE", "1"))
-    if launched > 1 and accelerator.num_processes != launched:
-        raise JacodeError(f"{launched} processes were launched but accelerate sees {accelerator.num_processes}: they "
-                          "are not one training job. On CPU launch with ACCELERATE_USE_CPU=1 accelerate launch "
-                          "--multi_gpu --num_processes N (gloo), or torchrun with ACCELERATE_USE_CPU=1.")
 
 
 def latest_checkpoint(out: Path) -> Path | None:

@@ -7,6 +7,7 @@ the same defaults (they drifted when written out per command).
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
@@ -64,3 +65,13 @@ class FineTuneConfig:
 def logging_steps(max_steps: int) -> int:
     """Every 10 steps, but at least ~10 points on a short run (a 6-step LoRA run still has a loss curve)."""
     return max(1, min(10, max_steps // 10)) if max_steps and max_steps > 0 else 10
+
+
+def require_one_job(accelerator) -> None:
+    """Processes started together that are not one job would each train alone and overwrite each other's
+    checkpoints: `accelerate launch --multi_gpu` on a machine without GPUs does that unless ACCELERATE_USE_CPU=1."""
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched > 1 and accelerator.num_processes != launched:
+        raise JacodeError(f"{launched} processes were launched but accelerate sees {accelerator.num_processes}: they "
+                          "are not one training job. On CPU launch with ACCELERATE_USE_CPU=1 accelerate launch "
+                          "--multi_gpu --num_processes N (gloo), or torchrun with ACCELERATE_USE_CPU=1.")

@@ -22,7 +22,7 @@ from jacode.io import read_jsonl
 from jacode.threads import configure_torch
 from jacode.tokenizer.plain import PlainEncoder
 from jacode.train.fim import FimConfig, Sentinels, permute
-from jacode.train.settings import FineTuneConfig, logging_steps, require_tracker
+from jacode.train.settings import FineTuneConfig, logging_steps, require_one_job, require_tracker
 
 
 @dataclass
@@ -185,6 +185,7 @@ def sft(cfg: SFTRunConfig, out: str | Path) -> Path:
 def train_and_save(trainer, tokenizer, out: Path, merge: bool) -> Path:
     """Train (resuming from the last checkpoint in `out`, if any) and write `out/final` as an HF model directory;
     with merge, LoRA adapters are folded into the weights (a full model), else the adapters are saved."""
+    require_one_job(trainer.accelerator)
     log_lines(trainer)
     trainer.train(resume_from_checkpoint=_last_checkpoint(out))
     final = out / "final"
