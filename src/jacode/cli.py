@@ -169,7 +169,8 @@ def merge_mergekit(config: Path = typer.Argument(..., help="A mergekit YAML (mer
 @friendly
 def data_run(
     config: Path = typer.Argument(..., help="Data config YAML (readers, filters, dedup, output)."),
-    executor: str = typer.Option("local", "--executor", help="local, slurm or ray (datatrove executors)."),
+    executor: str = typer.Option("local", "--executor", help="local, slurm (submits job arrays) or ray (a cluster at "
+                                  "$RAY_ADDRESS or ray.address, else a local one)."),
     workers: int = typer.Option(usable_cpus(), "--workers", help="Tasks running at once (default: the usable cores)."),
 ):
     """Run the data pipeline; re-run the same command to resume a killed run (finished tasks are skipped)."""
@@ -178,7 +179,7 @@ def data_run(
     from jacode.stages import data_summary
 
     cfg = load_config(config)
-    if executor != "local":  # submitted to Slurm / Ray: `jacode data report` reads the finished run
+    if executor == "slurm":  # submitted: `jacode data report` reads the finished run
         run(cfg, executor=executor, workers=workers)
         typer.echo(f"submitted; when the jobs finish: jacode data report {config}")
         return
@@ -194,7 +195,7 @@ def data_run(
 @data_app.command("report")
 @friendly
 def data_report(config: Path = typer.Argument(..., help="The data config YAML of the run.")):
-    """(Re)write OUTPUT/stats.json and stats.md from the run's logs (after Slurm/Ray jobs finish)."""
+    """(Re)write OUTPUT/stats.json and stats.md from the run's logs (after the Slurm jobs finish)."""
     from jacode.data.pipeline import load_config, write_report
 
     cfg = load_config(config)

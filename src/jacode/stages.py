@@ -56,8 +56,8 @@ def run_data(cfg, out: Path) -> dict:
     from jacode.data.pipeline import DataConfig, run
 
     values = cfg.model_dump()
-    workers = values.pop("workers")
-    return data_summary(run(DataConfig.model_validate({**values, "output": str(out)}), executor="local",
+    workers, executor = values.pop("workers"), values.pop("executor")
+    return data_summary(run(DataConfig.model_validate({**values, "output": str(out)}), executor=executor,
                             workers=workers))
 
 

@@ -3,7 +3,6 @@ real standard-library code and Japanese/English documents written for the tests.
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import signal
@@ -16,23 +15,9 @@ from pathlib import Path
 import pytest
 
 from jacode.errors import JacodeError
-from tests.support.corpus import build_corpus, write_config
+from tests.support.corpus import build_corpus, read_shards, run_jacode, write_config
 
 JACODE = [sys.executable, "-m", "jacode.cli"]
-
-
-def _run(args, cwd, env=None):
-    return subprocess.run(JACODE + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
-
-
-def _read_shards(folder: Path) -> list[dict]:
-    docs = []
-    for f in sorted(folder.glob("*.jsonl.gz")):
-        with gzip.open(f, "rt") as fh:
-            docs += [json.loads(line) for line in fh]
-    for d in docs:  # the input file's absolute path differs between the runs compared here
-        d["metadata"].pop("file_path", None)
-    return docs
 
 
 @pytest.fixture(scope="module")
@@ -40,19 +25,19 @@ def finished_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
     expected = build_corpus(root)
     cfg = write_config(root)
-    proc = _run(["data", "run", str(cfg), "--workers", "2"], cwd=root)
+    proc = run_jacode(["data", "run", str(cfg), "--workers", "2"], cwd=root)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return root, expected
 
 
 def test_pipeline_keeps_and_drops_the_right_documents_with_reasons(finished_run):
     root, expected = finished_run
-    kept = {d["id"]: d for d in _read_shards(root / "out" / "data")}
+    kept = {d["id"]: d for d in read_shards(root / "out" / "data")}
     assert expected["kept"] <= set(kept)
     assert not set(expected["dropped"]) & set(kept)
     excluded = {}
     for folder in (root / "out" / "excluded").iterdir():
-        for d in _read_shards(folder):
+        for d in read_shards(folder):
             excluded[d["id"]] = d["metadata"]["filter_reason"]
     assert {k: excluded.get(k) for k in expected["dropped"]} == expected["dropped"]
     manifest = json.loads((root / "out" / "manifest.json").read_text())  # as a recipe's data stage writes it
@@ -78,7 +63,7 @@ def test_stats_report_counts_every_step_and_language(finished_run):
     assert by_name["🗾 Japanese quality"]["reasons"] == {"duplicate_lines": 1, "ng_words": 1, "too_short": 1}
     assert by_name["💥 exact-deduplication stage 3"]["dropped"] == 2
     assert by_name["🎯 MinHash stage 4"]["dropped"] == 2
-    out_docs = _read_shards(root / "out" / "data")
+    out_docs = read_shards(root / "out" / "data")
     langs = report["languages"]
     assert sum(v["files"] for v in langs.values()) == len(out_docs)
     assert langs["text:ja"]["bytes"] == sum(len(d["text"].encode()) for d in out_docs
@@ -101,10 +86,10 @@ def test_killed_run_resumes_with_identical_output(finished_run, tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)  # during the first of the seven stages
     proc.wait()
     assert marker.exists() and not (tmp_path / "out" / "stats.json").exists()  # interrupted, not finished
-    done = _run(["data", "run", str(cfg), "--workers", "1"], cwd=tmp_path)
+    done = run_jacode(["data", "run", str(cfg), "--workers", "1"], cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     for sub in ("data", "excluded/exact_dedup", "excluded/near_dedup", "excluded/syntax"):
-        assert _read_shards(tmp_path / "out" / sub) == _read_shards(ref_root / "out" / sub), sub
+        assert read_shards(tmp_path / "out" / sub) == read_shards(ref_root / "out" / sub), sub
 
 
 def test_parquet_output(tmp_path):
@@ -112,7 +97,7 @@ def test_parquet_output(tmp_path):
 
     build_corpus(tmp_path)
     cfg = write_config(tmp_path, format="parquet", tasks=1)
-    proc = _run(["data", "run", str(cfg), "--workers", "1"], cwd=tmp_path)
+    proc = run_jacode(["data", "run", str(cfg), "--workers", "1"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [r for f in sorted((tmp_path / "out" / "data").glob("*.parquet")) for r in pq.read_table(f).to_pylist()]
     by_id = {r["id"]: r for r in rows}
@@ -126,7 +111,7 @@ def test_a_run_that_drops_everything_finishes_with_empty_output_and_says_so(tmp_
     (tmp_path / "spam.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in ("a", "b", "!!!")))
     (tmp_path / "cfg.yaml").write_text("readers: [{type: jsonl, path: spam.jsonl, kind: text, language: ja}]\n"
                                        "output: out\ntasks: 2\n")
-    proc = _run(["data", "run", "cfg.yaml", "--workers", "2"], cwd=tmp_path)
+    proc = run_jacode(["data", "run", "cfg.yaml", "--workers", "2"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "no documents kept" in proc.stderr and "Traceback" not in proc.stderr
     out = tmp_path / "out"
@@ -134,7 +119,7 @@ def test_a_run_that_drops_everything_finishes_with_empty_output_and_says_so(tmp_
     stats = json.loads((out / "stats.json").read_text())
     assert stats["documents_kept"] == 0
     assert "**No documents kept**" in (out / "stats.md").read_text()
-    assert len(_read_shards(out / "excluded" / "language")) == 3
+    assert len(read_shards(out / "excluded" / "language")) == 3
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "done" and "no documents kept" in manifest["summary"]["text"]
 
@@ -143,7 +128,7 @@ def test_an_input_folder_without_files_is_an_error_naming_it(tmp_path):
     (tmp_path / "nothing").mkdir()
     (tmp_path / "cfg.yaml").write_text("readers: [{type: jsonl, path: nothing, kind: text, language: ja}]\n"
                                        "output: out\ntasks: 1\n")
-    proc = _run(["data", "run", "cfg.yaml", "--workers", "1"], cwd=tmp_path)
+    proc = run_jacode(["data", "run", "cfg.yaml", "--workers", "1"], cwd=tmp_path)
     assert proc.returncode != 0 and "no input files found in" in proc.stderr and "nothing" in proc.stderr
 
 
@@ -182,14 +167,14 @@ def test_slurm_executor_submits_job_arrays_that_produce_the_same_output(finished
     bindir.mkdir()
     _fake_slurm(bindir)
     env = {**os.environ, "PATH": f"{bindir}:{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    proc = _run(["data", "run", str(cfg), "--executor", "slurm", "--workers", "2"], cwd=tmp_path, env=env)
+    proc = run_jacode(["data", "run", str(cfg), "--executor", "slurm", "--workers", "2"], cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "jacode data report" in proc.stdout
     script = (tmp_path / "out" / "logs" / "filter" / "launch_script.slurm").read_text()
     assert "#SBATCH --array=0-2%2" in script and "launch_pickled_pipeline" in script
-    report = _run(["data", "report", str(cfg)], cwd=tmp_path)
+    report = run_jacode(["data", "report", str(cfg)], cwd=tmp_path)
     assert report.returncode == 0, report.stderr[-3000:]
-    assert _read_shards(tmp_path / "out" / "data") == _read_shards(ref_root / "out" / "data")
+    assert read_shards(tmp_path / "out" / "data") == read_shards(ref_root / "out" / "data")
     assert json.loads((tmp_path / "out" / "stats.json").read_text())["languages"] == \
         json.loads((ref_root / "out" / "stats.json").read_text())["languages"]
 

@@ -3,9 +3,12 @@ and English documents written for jacode (good ones, bad ones of each kind, and 
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import shutil
+import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -94,3 +97,19 @@ def write_config(root: Path, **extra) -> Path:
     path = root / "data.yaml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True))
     return path
+
+
+def run_jacode(args: list[str], cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "jacode.cli", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=240)
+
+
+def read_shards(folder: Path) -> list[dict]:
+    """A data run's documents in shard order (without the input path, which differs between compared runs)."""
+    docs = []
+    for f in sorted(folder.glob("*.jsonl.gz")):
+        with gzip.open(f, "rt") as fh:
+            docs += [json.loads(line) for line in fh]
+    for d in docs:
+        d["metadata"].pop("file_path", None)
+    return docs

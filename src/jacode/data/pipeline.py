@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -60,6 +59,12 @@ class Slurm(_Strict):
     sbatch_args: dict[str, Any] = Field(default_factory=dict)
 
 
+class Ray(_Strict):
+    address: str | None = None  # a running cluster (default: $RAY_ADDRESS, else a local cluster for the run)
+    cpus_per_task: int = 1
+    memory_gb: float | None = None  # reserved per task (Ray schedules by it); none: not reserved
+
+
 class DataSettings(_Strict):
     readers: list[dict[str, Any]] = Field(description="sources: {type: source_tree | jsonl | parquet, path, ...}")
     tasks: int = Field(4, description="datatrove tasks (shards) per step")
@@ -69,6 +74,7 @@ class DataSettings(_Strict):
     text: TextFilters = Field(default_factory=TextFilters, description="languages kept, Japanese/English rules")
     dedup: Dedup = Field(default_factory=Dedup, description="exact and MinHash deduplication (overrides)")
     slurm: Slurm = Field(default_factory=Slurm, description="partition, time, resources for --executor slurm")
+    ray: Ray = Field(default_factory=Ray, description="cluster address and resources for --executor ray")
 
 
 class DataConfig(DataSettings):
@@ -80,7 +86,9 @@ class DataConfig(DataSettings):
 class DataStageConfig(DataSettings):
     """The data stage of a recipe: the output is the stage's directory."""
 
-    workers: int = Field(2, description="tasks running at once (local executor)")
+    workers: int = Field(2, description="tasks running at once")
+    executor: Literal["local", "ray"] = Field("local", description="local processes or a Ray cluster (ray.address, "
+                                              "else $RAY_ADDRESS, else a local one)")
 
 
 def load_config(path: str | Path) -> DataConfig:
@@ -260,18 +268,11 @@ def make_executors(cfg: DataConfig, executor: str, workers: int) -> list:
                                        venv_path=s.venv_path, sbatch_args=s.sbatch_args, workers=workers,
                                        mail_user=None, **common)
         elif executor == "ray":
-            try:
-                import ray  # noqa: F401
-            except ImportError as e:
-                raise JacodeError("--executor ray needs Ray: pip install 'datatrove[ray]'") from e
-            from datatrove.executor.ray import RayPipelineExecutor
+            from jacode.data.ray_executor import RayExecutor, connect
 
-            if previous is None:  # once per run
-                print("warning: the Ray executor is not verified with jacode's pipeline: with ray 2.60 and datatrove "
-                      "0.10.1 a local-cluster run hung after its first stage (datatrove's Ray workers fork a pool "
-                      "inside the Ray actor). Prefer --executor local or slurm.", file=sys.stderr, flush=True)
-
-            ex = RayPipelineExecutor(workers=workers, **common)
+            connect(cfg.ray.address, cfg.output)
+            ex = RayExecutor(workers=workers, cpus_per_task=cfg.ray.cpus_per_task, memory_gb=cfg.ray.memory_gb,
+                             **common)
         else:
             raise JacodeError(f"unknown executor {executor!r} (local, slurm, ray)")
         executors.append((name, ex))
@@ -305,6 +306,6 @@ def run(cfg: DataConfig, executor: str = "local", workers: int = 1) -> dict | No
     # Every document may have been dropped (a shard of pure spam): the run still ends with its (empty) output
     # folder and a stats report that says so.
     (Path(cfg.output) / "data").mkdir(parents=True, exist_ok=True)
-    if executor != "local":
+    if executor == "slurm":  # submitted: the jobs finish later
         return None
     return write_report(cfg)
