@@ -105,6 +105,28 @@ def test_kill_and_resume_under_two_processes_equals_a_straight_run(setup, tmp_pa
         assert torch.allclose(a[k], b[k], atol=1e-6), k
 
 
+def test_fsdp_on_cpu_is_refused_not_quietly_run_as_ddp(setup, tmp_path):
+    """The shipped FSDP2 config on 2 CPU processes: accelerate 1.15 forms a plain DDP job on CPU and drops the FSDP
+    plugin without a word (its checkpoints would not be sharded, its memory not saved) — refused, saying why."""
+    import yaml
+
+    import jacode.train
+
+    shipped = yaml.safe_load((Path(jacode.train.__file__).parent / "accelerate_configs" / "fsdp2.yaml").read_text())
+    assert shipped["distributed_type"] == "FSDP" and shipped["fsdp_config"]["fsdp_version"] == 2
+    config = tmp_path / "fsdp2-cpu.yaml"
+    config.write_text(yaml.safe_dump({**shipped, "mixed_precision": "no", "num_processes": 2}))
+    model, data = setup
+    proc = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(config),
+                           "--main_process_port", str(free_port()), "-m", "jacode", "train", "pretrain", "--model",
+                           str(model), "--data", str(data), "--out", str(tmp_path / "x"), "--seq-len", "64",
+                           "--max-steps", "2", "--fim-rate", "0"], env={**os.environ, "ACCELERATE_USE_CPU": "1"},
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "asks for FSDP but accelerate runs MULTI_CPU" in proc.stdout + proc.stderr
+    assert not (tmp_path / "x" / "final").exists()
+
+
 def test_processes_that_are_not_one_job_are_refused(setup, tmp_path):
     """`accelerate launch --multi_gpu` without a GPU and without ACCELERATE_USE_CPU starts independent processes
     that would overwrite each other's checkpoints: refused, with how to launch on CPU."""

@@ -75,3 +75,11 @@ def require_one_job(accelerator) -> None:
         raise JacodeError(f"{launched} processes were launched but accelerate sees {accelerator.num_processes}: they "
                           "are not one training job. On CPU launch with ACCELERATE_USE_CPU=1 accelerate launch "
                           "--multi_gpu --num_processes N (gloo), or torchrun with ACCELERATE_USE_CPU=1.")
+    # A launch config that asks for FSDP or DeepSpeed must get it: accelerate (1.15) forms a plain DDP job on CPU
+    # (MULTI_CPU) and drops the FSDP plugin without a word, so a "sharded" run would quietly be something else.
+    for env, kind in (("ACCELERATE_USE_FSDP", "FSDP"), ("ACCELERATE_USE_DEEPSPEED", "DEEPSPEED")):
+        got = accelerator.distributed_type.name
+        if os.environ.get(env, "false").lower() == "true" and got != kind:
+            why = ("on CPU accelerate shards only on GPUs and other accelerators: use ddp.yaml or --multi_gpu"
+                   if accelerator.device.type == "cpu" else "check `accelerate env`")
+            raise JacodeError(f"the launch config asks for {kind} but accelerate runs {got} ({why})")
