@@ -142,8 +142,15 @@ def estimated_jaccard(s1: np.ndarray, s2: np.ndarray) -> float:
     return float(np.mean(s1 == s2))
 
 
-def near_duplicate_clusters(texts: list[str], cfg: MinHashConfig = MinHashConfig()) -> list[int]:
-    """For each text, the index of its cluster's first member (itself when it is unique or first)."""
+def near_duplicate_clusters(texts: list[str], cfg: MinHashConfig = MinHashConfig(),
+                            threshold: float | None = None) -> list[int]:
+    """For each text, the index of its cluster's first member (itself when it is unique or first).
+
+    threshold None: documents that share a band are joined (LSH alone, as datatrove's MinHash dedup). With a
+    threshold, a shared band only nominates a candidate, joined when the signatures' estimated Jaccard reaches
+    it: with few rows per band, unrelated short texts share a band now and then, and union-find chains such
+    pairs into clusters that grow with the corpus (at 100,000 short instructions one swallowed three quarters).
+    """
     hasher = MinHasher(cfg)
     parent = list(range(len(texts)))
 
@@ -153,13 +160,19 @@ def near_duplicate_clusters(texts: list[str], cfg: MinHashConfig = MinHashConfig
             i = parent[i]
         return i
 
-    buckets: dict[tuple[int, tuple[int, ...]], int] = {}
-    for i, sig in enumerate(hasher.signature_rows(texts)):
+    # With a threshold a bucket keeps a few members to compare with (a text that matches the bucket's second
+    # member but not its first is still found); without one the first member stands for the bucket.
+    keep = 1 if threshold is None else 8
+    sigs = np.asarray(hasher.signatures(texts)) if texts else np.zeros((0, cfg.num_perm), dtype=np.uint64)
+    buckets: dict[tuple[int, bytes], list[int]] = {}
+    for i, sig in enumerate(sigs):
         for band in range(cfg.bands):
-            key = (band, tuple(sig[band * cfg.rows:(band + 1) * cfg.rows]))
-            j = buckets.setdefault(key, i)
-            if j != i:
+            members = buckets.setdefault((band, sig[band * cfg.rows:(band + 1) * cfg.rows].tobytes()), [])
+            for j in members:
                 ri, rj = find(i), find(j)
-                if ri != rj:
+                if ri != rj and (threshold is None or float(np.mean(sig == sigs[j])) >= threshold):
                     parent[max(ri, rj)] = min(ri, rj)
+                    break
+            if len(members) < keep:
+                members.append(i)
     return [find(i) for i in range(len(texts))]

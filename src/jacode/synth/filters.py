@@ -63,8 +63,10 @@ def dedup(texts: list[str], near: bool = True) -> list[str | None]:
             reasons[i] = "exact_duplicate"
         seen.add(h)
     if near:
-        # Short texts: 3-gram characters and 32 bands of 4 rows catch pairs above ~0.6 Jaccard.
-        clusters = near_duplicate_clusters(texts, MinHashConfig(num_perm=128, bands=32, rows=4, ngram=3))
+        # Short texts: 3-gram characters; 32 bands of 4 rows nominate pairs from ~0.4 Jaccard on, joined at an
+        # estimated 0.6 (without that check unrelated instructions chain into one cluster at scale).
+        clusters = near_duplicate_clusters(texts, MinHashConfig(num_perm=128, bands=32, rows=4, ngram=3),
+                                           threshold=0.6)
         for i, root in enumerate(clusters):
             if root != i and reasons[i] is None:
                 reasons[i] = "near_duplicate"
