@@ -11,8 +11,9 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from jacode.errors import JacodeError
 
@@ -88,29 +89,42 @@ class JsonlAppender:
         self.close()
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write via a temporary file and rename, so readers never see a half-written file."""
+@contextmanager
+def atomic_writer(path: str | Path) -> Iterator[TextIO]:
+    """A text file written via a temporary file and renamed when the block ends, so readers never see it
+    half-written (and a failed block leaves the old file)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            yield f
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def appended_records(path: str | Path) -> list[dict[str, Any]]:
-    """What a resumable step appended so far: [] when it never started; a torn last line (killed mid-write) is
-    ignored — the step's JsonlAppender repairs it before appending again."""
+def atomic_write_text(path: str | Path, text: str) -> None:
+    with atomic_writer(path) as f:
+        f.write(text)
+
+
+def appended_records(path: str | Path) -> Iterator[dict[str, Any]]:
+    """What a resumable step appended so far, streamed: nothing when it never started; a torn last line (killed
+    mid-write) is ignored — the step's JsonlAppender repairs it before appending again."""
     path = Path(path)
-    return list(read_jsonl(path, skip_torn_tail=True)) if path.exists() else []
+    return read_jsonl(path, skip_torn_tail=True) if path.exists() else iter(())
 
 
-def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
-    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
+    """Atomically, one record at a time (records may be a generator over more than fits in memory); the count."""
+    n = 0
+    with atomic_writer(path) as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            n += 1
+    return n
 
 
 def write_json(path: str | Path, obj: Any) -> None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from jacode.engines import Engine, Request, SamplingParams
 from jacode.errors import JacodeError
-from jacode.io import JsonlAppender, appended_records, atomic_write_text, read_jsonl, write_jsonl
+from jacode.io import JsonlAppender, appended_records, atomic_write_text, write_jsonl
 from jacode.progress import progress
 from jacode.synth.filters import TextFilterConfig, check_text, dedup
 
@@ -45,8 +45,9 @@ def done_ids(path: Path) -> set:
 
 
 def resumable(engine: Engine, slots: list[dict], make_request: Callable[[dict], Request], params: SamplingParams,
-              out: Path, make_record: Callable[[dict, list], dict], batch_size: int, desc: str) -> list[dict]:
-    """Asks the engine for every slot whose id is not yet in `out`; appends one record per slot."""
+              out: Path, make_record: Callable[[dict, list], dict], batch_size: int, desc: str) -> Iterator[dict]:
+    """Asks the engine for every slot whose id is not yet in `out`; appends one record per slot. Returns the
+    records of `slots` in their order, read from `out` one at a time (a 100,000-slot run need not fit in memory)."""
     have = done_ids(out)
     pending = [s for s in slots if s["id"] not in have]
     with JsonlAppender(out) as sink, progress(len(slots), desc, "item",
@@ -58,8 +59,22 @@ def resumable(engine: Engine, slots: list[dict], make_request: Callable[[dict], 
             for slot, completions in zip(batch, results):
                 sink.write(make_record(slot, completions))
             bar.update(len(batch))
-    by_id = {r["id"]: r for r in read_jsonl(out)}
-    return [by_id[s["id"]] for s in slots if s["id"] in by_id]
+    return _in_order(out, slots)
+
+
+def _in_order(path: Path, slots: list[dict]) -> Iterator[dict]:
+    # Where each slot's line starts (the file is in slot order unless the slots changed between runs), then one
+    # line at a time in the slots' order.
+    where, pos = {}, 0
+    with path.open("rb") as f:
+        for line in f:
+            if line.endswith(b"\n") and line.strip():
+                where[json.loads(line)["id"]] = pos
+            pos += len(line)
+        for s in slots:
+            if s["id"] in where:
+                f.seek(where[s["id"]])
+                yield json.loads(f.readline())
 
 
 def hash_id(x) -> int:
@@ -70,9 +85,10 @@ def prompt_messages(system: str | None, user: str) -> list[dict]:
     return ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
 
 
-def respond_and_collect(engine: Engine, instructions: list[dict], out_dir: Path, cfg: GenerateConfig,
+def respond_and_collect(engine: Engine, instructions: Iterable[dict], out_dir: Path, cfg: GenerateConfig,
                         stats: dict) -> Path:
     """Filters instructions, asks for responses, filters them, writes candidates.jsonl and stats.json."""
+    instructions = list(instructions)  # short texts, needed whole for the near-dedup
     reasons = [check_text(r["instruction"], cfg.filters, cfg.japanese)
                if cfg.keep_truncated or r.get("finish_reason") != "length" else "truncated" for r in instructions]
     for i, d in enumerate(dedup([r["instruction"] for r in instructions], near=cfg.near_dedup)):
@@ -87,32 +103,36 @@ def respond_and_collect(engine: Engine, instructions: list[dict], out_dir: Path,
         lambda r, cs: {"id": r["id"], "prompt": prompt_messages(r.get("system"), r["instruction"]),
                        "responses": [c.text for c in cs], "finish_reasons": [c.finish_reason for c in cs]},
         cfg.batch_size, "responses")
-    response_reasons: list[str | None] = []
-    candidates = []
-    for r in responses:
-        texts, why = [], []
-        for text, finish in zip(r["responses"], r["finish_reasons"]):
-            reason = ("truncated" if finish == "length" and not cfg.keep_truncated
-                      else check_text(text, cfg.filters, cfg.japanese))
-            if reason is None and text in texts:
-                reason = "exact_duplicate"
-            why.append(reason)
-            if reason is None:
-                texts.append(text)
-        response_reasons += why
-        if texts:
-            candidates.append({"id": r["id"], "prompt": r["prompt"], "responses": texts})
-    stats["responses"] = _count(response_reasons)
-    stats["candidates"] = len(candidates)
+    response_reasons: Counter = Counter()
+
+    def candidates() -> Iterator[dict]:  # streamed from responses.jsonl to candidates.jsonl
+        for r in responses:
+            texts = []
+            for text, finish in zip(r["responses"], r["finish_reasons"]):
+                reason = ("truncated" if finish == "length" and not cfg.keep_truncated
+                          else check_text(text, cfg.filters, cfg.japanese))
+                if reason is None and text in texts:
+                    reason = "exact_duplicate"
+                response_reasons[reason or "kept"] += 1
+                if reason is None:
+                    texts.append(text)
+            if texts:
+                yield {"id": r["id"], "prompt": r["prompt"], "responses": texts}
+
     path = out_dir / "candidates.jsonl"
-    write_jsonl(path, candidates)
+    stats["candidates"] = write_jsonl(path, candidates())
+    stats["responses"] = _tally(response_reasons)
     atomic_write_text(out_dir / "stats.json", json.dumps(stats, ensure_ascii=False, indent=2))
     return path
 
 
 def _count(reasons: list[str | None]) -> dict:
-    c = Counter(r or "kept" for r in reasons)
-    return {"total": len(reasons), "kept": c.pop("kept", 0), "dropped": dict(sorted(c.items()))}
+    return _tally(Counter(r or "kept" for r in reasons))
+
+
+def _tally(counts: Counter) -> dict:
+    c = Counter(counts)
+    return {"total": sum(c.values()), "kept": c.pop("kept", 0), "dropped": dict(sorted(c.items()))}
 
 
 def summary(out_dir: Path, method: str) -> dict:

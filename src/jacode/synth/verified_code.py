@@ -121,8 +121,10 @@ def code_verified(engine: Engine, problems: list[dict], out_dir: str | Path,
     def record(p: dict, completions: list[Completion]) -> dict:
         return {"id": p["id"], "problem": p["problem"], "answers": [c.text for c in completions]}
 
-    answers = resumable(engine, problems, lambda p: Request(messages=messages(p["problem"], cfg), n=cfg.n_samples),
-        replace(cfg.params, seed=cfg.seed), out_dir / "answers.jsonl", record, cfg.batch_size, "answers")
+    answers = list(resumable(engine, problems, lambda p: Request(messages=messages(p["problem"], cfg),
+                                                                 n=cfg.n_samples),
+                             replace(cfg.params, seed=cfg.seed), out_dir / "answers.jsonl", record, cfg.batch_size,
+                             "answers"))
     # One verdict per (problem, answer), appended as it arrives; a re-run executes only what is missing.
     verdicts_path = out_dir / "verdicts.jsonl"
     have = done_ids(verdicts_path)
