@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,12 +97,15 @@ class MinHasher:
 
     def signature_rows(self, texts: list[str], chunk_chars: int = 1 << 16, long_chars: int = 4096) -> list[list[int]]:
         """Each text's MinHash signature as a list of num_perm ints (rensa's own output: turning 5,000 of them
-        into a numpy array costs more than computing them). Short texts are shingled together in chunks of about
-        `chunk_chars` characters (one numpy pass instead of one call per paragraph); a text of `long_chars` or
-        more is shingled alone (measured: batching 20-30 kB files together was slower than one at a time)."""
+        into a numpy array costs more than computing them)."""
+        return [row for rows in self._chunk_rows(texts, chunk_chars, long_chars) for row in rows]
+
+    def _chunk_rows(self, texts: list[str], chunk_chars: int = 1 << 16, long_chars: int = 4096) -> Iterator[list]:
+        """The signatures chunk by chunk. Short texts are shingled together in chunks of about `chunk_chars`
+        characters (one numpy pass instead of one call per paragraph); a text of `long_chars` or more is shingled
+        alone (measured: batching 20-30 kB files together was slower than one at a time)."""
         from rensa import RMinHash
 
-        out: list[list[int]] = []
         chunks, start, size = [], 0, 0
         for i, t in enumerate(texts):
             if len(t) >= long_chars or size + len(t) > chunk_chars:
@@ -116,13 +120,15 @@ class MinHasher:
             chunks.append((start, len(texts)))
         for lo, hi in chunks:
             flat, offsets = self.batch_shingles(texts[lo:hi])
-            rows = RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, self.cfg.num_perm, self.cfg.seed)
-            out += rows.to_rows()
-        return out
+            yield RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, self.cfg.num_perm,
+                                                                self.cfg.seed).to_rows()
 
     def signatures(self, texts: list[str]) -> np.ndarray:
-        """(len(texts), num_perm) MinHash signatures as an array."""
-        return np.array(self.signature_rows(texts), dtype=np.uint64).reshape(len(texts), self.cfg.num_perm)
+        """(len(texts), num_perm) MinHash signatures as an array, converted chunk by chunk (as Python lists all of
+        them would take ~40 times the array's memory)."""
+        parts = [np.array(rows, dtype=np.uint64) for rows in self._chunk_rows(texts)]
+        return np.concatenate(parts).reshape(len(texts), self.cfg.num_perm) if parts else \
+            np.zeros((0, self.cfg.num_perm), dtype=np.uint64)
 
     def signature(self, text: str) -> np.ndarray:
         return self.signatures([text])[0]
@@ -146,33 +152,42 @@ def near_duplicate_clusters(texts: list[str], cfg: MinHashConfig = MinHashConfig
                             threshold: float | None = None) -> list[int]:
     """For each text, the index of its cluster's first member (itself when it is unique or first).
 
-    threshold None: documents that share a band are joined (LSH alone, as datatrove's MinHash dedup). With a
-    threshold, a shared band only nominates a candidate, joined when the signatures' estimated Jaccard reaches
-    it: with few rows per band, unrelated short texts share a band now and then, and union-find chains such
-    pairs into clusters that grow with the corpus (at 100,000 short instructions one swallowed three quarters).
+    threshold None: a document is joined to the first document of every band bucket it falls in (LSH alone, as
+    datatrove's MinHash dedup). With a threshold, it is joined to those of the first `_COMPARED` documents of a
+    shared bucket whose signatures agree on at least that share of values (estimated Jaccard): with few rows per
+    band, unrelated short texts share a band now and then, and union-find chains such pairs into clusters that
+    grow with the corpus (at 100,000 short instructions one swallowed three quarters of them).
+    Buckets are found per band by sorting (numpy), not in a dict of every band of every document: 100,000
+    documents × 32 bands took 1.5 GB that way.
     """
-    hasher = MinHasher(cfg)
-    parent = list(range(len(texts)))
+    sigs = MinHasher(cfg).signatures(texts)
+    parent = np.arange(len(texts))
 
     def find(i: int) -> int:
         while parent[i] != i:
             parent[i] = parent[parent[i]]
             i = parent[i]
-        return i
+        return int(i)
 
-    # With a threshold a bucket keeps a few members to compare with (a text that matches the bucket's second
-    # member but not its first is still found); without one the first member stands for the bucket.
-    keep = 1 if threshold is None else 8
-    sigs = np.asarray(hasher.signatures(texts)) if texts else np.zeros((0, cfg.num_perm), dtype=np.uint64)
-    buckets: dict[tuple[int, bytes], list[int]] = {}
-    for i, sig in enumerate(sigs):
-        for band in range(cfg.bands):
-            members = buckets.setdefault((band, sig[band * cfg.rows:(band + 1) * cfg.rows].tobytes()), [])
-            for j in members:
-                ri, rj = find(i), find(j)
-                if ri != rj and (threshold is None or float(np.mean(sig == sigs[j])) >= threshold):
-                    parent[max(ri, rj)] = min(ri, rj)
-                    break
-            if len(members) < keep:
-                members.append(i)
+    compared = 1 if threshold is None else _COMPARED
+    for band in range(cfg.bands):
+        keys = np.ascontiguousarray(sigs[:, band * cfg.rows:(band + 1) * cfg.rows]).view(f"V{8 * cfg.rows}").ravel()
+        _, labels = np.unique(keys, return_inverse=True)
+        order = np.argsort(labels, kind="stable")  # each bucket's documents together, in index order
+        starts = np.flatnonzero(np.diff(labels[order], prepend=-1))
+        sizes = np.diff(np.append(starts, len(order)))
+        for start, size in zip(starts[sizes > 1], sizes[sizes > 1]):
+            members = order[start:start + size]
+            for k in range(1, size):
+                i = members[k]
+                firsts = members[:min(k, compared)]
+                if threshold is not None:
+                    firsts = firsts[(sigs[firsts] == sigs[i]).mean(axis=1) >= threshold]
+                for j in firsts:
+                    ri, rj = find(i), find(j)
+                    if ri != rj:
+                        parent[max(ri, rj)] = min(ri, rj)
     return [find(i) for i in range(len(texts))]
+
+
+_COMPARED = 8  # documents of a bucket a new member is compared with, when a threshold confirms candidates
