@@ -24,6 +24,7 @@ from datatrove.utils.stats import PipelineStats
 from loguru import logger
 
 from jacode.errors import JacodeError
+from jacode.progress import progress
 
 # Ray retries a task whose worker process died (killed, out of memory, node lost) this many times; an exception
 # raised by the pipeline itself is not retried (it would fail the same way again).
@@ -104,17 +105,20 @@ class RayExecutor(RayPipelineExecutor):
             options["memory"] = int(self.memory_gb * 1024 ** 3)
         task = ray.remote(_run_rank).options(**options)
         queue, running, failures = list(ranks), {}, []
-        while queue or running:
-            while queue and len(running) < self.workers:
-                rank = queue.pop(0)
-                running[task.remote(me, rank)] = rank
-            done, _ = ray.wait(list(running), num_returns=1)
-            for ref in done:
-                rank = running.pop(ref)
-                try:
-                    ray.get(ref)
-                except Exception as e:  # the rank's own error (a RayTaskError wraps it) or a worker lost for good
-                    failures.append((rank, e))
+        stage = os.path.basename(self.logging_dir.path.rstrip("/"))
+        with progress(self.world_size, f"{stage} (ray)", "task", initial=self.world_size - len(ranks)) as bar:
+            while queue or running:
+                while queue and len(running) < self.workers:
+                    rank = queue.pop(0)
+                    running[task.remote(me, rank)] = rank
+                done, _ = ray.wait(list(running), num_returns=1)
+                for ref in done:
+                    rank = running.pop(ref)
+                    try:
+                        ray.get(ref)
+                    except Exception as e:  # the rank's own error (a RayTaskError wraps it) or a lost worker
+                        failures.append((rank, e))
+                    bar.update(1)
         if failures:
             rank, error = failures[0]
             cause = getattr(error, "cause", None) or error
