@@ -1,11 +1,13 @@
 """A parser worker process (`python -m jacode.data.parse_worker MODULE:FUNCTION`) and its client, ParserProcess.
 
-Reads "<length>\\n<json>" requests on stdin: {language, text} for one file, answered with one "<length>\\n<json>"
-(the parse function's result), or {batch: [[language, text], ...]} for several, answered with one such message
-per file as soon as that file is parsed, so that the client still times each file on its own and knows which
-file a crash or a hang belongs to. One round trip per batch instead of per file saves most of the
-inter-process cost on small files. It runs in its own process so that a parser bug (a segfault in a C grammar,
-an endless parse) kills only this worker, never the pipeline; see syntax.py.
+A request is a line "<count>\\n" followed by that many files, each a line "<bytes> <language as JSON>\\n" and
+the file's text in UTF-8 (lone surrogates passed through, so the worker gets the very str the client had). The
+worker reads the whole request, then answers each file with "<length>\\n<json>" (the parse function's result)
+as soon as it is parsed, so that the client still times each file on its own and knows which file a crash or a
+hang belongs to. One round trip per batch instead of per file saves most of the inter-process cost on small
+files, and raw text instead of JSON strings saves escaping and unescaping every character. It runs in its own
+process so that a parser bug (a segfault in a C grammar, an endless parse) kills only this worker, never the
+pipeline; see syntax.py.
 """
 
 import importlib
@@ -60,24 +62,30 @@ class ParserProcess:
         del self._buf[:n]
         return data
 
-    def ask(self, language: str, text: str, timeout: float) -> dict | str:
-        if self.proc is None or self.proc.poll() is not None:
-            self._start()
-        data = json.dumps({"language": language, "text": text}).encode()
+    def _send(self, items: list[tuple[str, str]]) -> bool:
+        """Writes one request; False when the worker is gone."""
+        parts = [b"%d\n" % len(items)]
+        for language, text in items:
+            data = text.encode("utf-8", "surrogatepass")
+            parts += [b"%d %s\n" % (len(data), json.dumps(language).encode()), data]
         try:
-            self.proc.stdin.write(b"%d\n" % len(data) + data)
+            self.proc.stdin.write(b"".join(parts))
             self.proc.stdin.flush()
+            return True
         except BrokenPipeError:
             self.close()
-            return "parser_crash"
+            return False
+
+    def _answer(self, timeout: float) -> tuple[bool, dict | str]:
+        """(True, the next file's answer), or (False, the reason the worker gave none; it is closed then)."""
         header = self._read_line(timeout)
-        if header is None:
-            self.close()
-            return "parser_timeout"
         if not header:
             self.close()
-            return "parser_crash"
-        return json.loads(self._read_exact(int(header)))
+            return False, "parser_timeout" if header is None else "parser_crash"
+        return True, json.loads(self._read_exact(int(header)))
+
+    def ask(self, language: str, text: str, timeout: float) -> dict | str:
+        return self.ask_many([(language, text)], timeout)[0]
 
     def ask_many(self, items: list[tuple[str, str]], timeout: float) -> list[dict | str]:
         """`ask` for each (language, text), one round trip for all: the same results, including a reason string
@@ -85,26 +93,16 @@ class ParserProcess:
         results: list[dict | str] = []
         while len(results) < len(items):
             rest = items[len(results):]
-            if len(rest) == 1:
-                results.append(self.ask(*rest[0], timeout))
-                continue
             if self.proc is None or self.proc.poll() is not None:
                 self._start()
-            data = json.dumps({"batch": rest}).encode()
-            try:
-                self.proc.stdin.write(b"%d\n" % len(data) + data)
-                self.proc.stdin.flush()
-            except BrokenPipeError:
-                self.close()
+            if not self._send(rest):
                 results.append("parser_crash")
                 continue
             for _ in rest:  # each file has its own timeout, from the previous file's answer
-                header = self._read_line(timeout)
-                if not header:
-                    self.close()
-                    results.append("parser_timeout" if header is None else "parser_crash")
+                answered, result = self._answer(timeout)
+                results.append(result)
+                if not answered:
                     break
-                results.append(json.loads(self._read_exact(int(header))))
         return results
 
     def close(self) -> None:
@@ -114,7 +112,6 @@ class ParserProcess:
             for f in (self.proc.stdin, self.proc.stdout):
                 f.close()
             self.proc = None
-
 
 
 def main() -> None:
@@ -128,8 +125,11 @@ def main() -> None:
         header = stdin.readline()
         if not header:
             return
-        req = json.loads(stdin.read(int(header)))
-        for language, text in req["batch"] if "batch" in req else [(req["language"], req["text"])]:
+        files = []
+        for _ in range(int(header)):  # the whole request first: answers never wait on the client's writing
+            size, language = stdin.readline().split(b" ", 1)
+            files.append((json.loads(language), stdin.read(int(size)).decode("utf-8", "surrogatepass")))
+        for language, text in files:
             resp = json.dumps(parse(language, text)).encode()
             stdout.write(b"%d\n" % len(resp) + resp)
             stdout.flush()

@@ -14,6 +14,7 @@ import posixpath
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.readers import JsonlReader, ParquetReader
 from datatrove.pipeline.readers.base import BaseDiskReader
+from fsspec.implementations.local import LocalFileSystem
 
 from jacode.languages import find_language, language_of_extension
 
@@ -59,11 +60,10 @@ class SourceTreeReader(BaseDiskReader):
             self.stat_update("skipped_unknown_extension")
             return
         language, kind = lang or (None, "text")
-        if self.data_folder.size(filepath) > self.max_bytes:
+        raw = self._read(filepath)
+        if raw is None:
             self.stat_update("skipped_huge")
             return
-        with self.data_folder.open(filepath, "rb") as f:
-            raw = f.read(self.max_bytes + 1)
         if b"\0" in raw[:8192]:  # the same test git uses to call a file binary
             self.stat_update("skipped_binary")
             return
@@ -78,6 +78,21 @@ class SourceTreeReader(BaseDiskReader):
             metadata["repository"] = dict(self.repository)
         prefix = self.repository.get("name", "")
         yield Document(text=text, id=f"{prefix}/{filepath}" if prefix else filepath, metadata=metadata)
+
+    def _read(self, filepath: str) -> bytes | None:
+        """The file's bytes, or None when it is larger than max_bytes. On a local disk through os (a third of the
+        time of fsspec's stat and open layers, per file), elsewhere through the DataFolder."""
+        join = getattr(self.data_folder, "_join", None)  # DirFileSystem's (with its check that paths stay inside)
+        if join is not None and isinstance(self.data_folder.fs, LocalFileSystem):
+            path = join(filepath)
+            if os.stat(path).st_size > self.max_bytes:
+                return None
+            with open(path, "rb") as f:
+                return f.read(self.max_bytes + 1)
+        if self.data_folder.size(filepath) > self.max_bytes:
+            return None
+        with self.data_folder.open(filepath, "rb") as f:
+            return f.read(self.max_bytes + 1)
 
 
 def document_reader(spec: dict):
@@ -104,6 +119,13 @@ class ShardReader(JsonlReader):
     """Reads a previous pipeline step's shards. When every document was dropped before it, that step wrote no
     file (datatrove's writers open files lazily) and datatrove's reader would raise "No files found"; an empty
     step is a legitimate outcome (a shard of pure spam), so it reads nothing and the run goes on."""
+
+    def __new__(cls, *args, **kwargs):
+        # As GzipJsonlWriter: importing orjson (a dependency of jacode) instead of datatrove's check, which reads
+        # the metadata of every installed distribution.
+        import orjson  # noqa: F401
+
+        return object.__new__(cls)
 
     def run(self, data: DocumentsPipeline = None, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         if not self.data_folder.exists("") or not self.data_folder.list_files(glob_pattern=self.glob_pattern):

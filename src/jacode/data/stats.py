@@ -27,8 +27,9 @@ class LanguageStats(PipelineStep):
         for doc in data:
             lang = f"{doc.metadata.get('kind', 'text')}:{doc.metadata.get('language') or 'unknown'}"
             self.stat_update(f"lang/{lang}/files")
-            self.stat_update(f"lang/{lang}/bytes", value=len(doc.text.encode("utf-8")))
-            self.stat_update(f"lang/{lang}/tokens_est", value=estimated_tokens(doc.text))
+            text = doc.text
+            self.stat_update(f"lang/{lang}/bytes", value=len(text) if text.isascii() else len(text.encode("utf-8")))
+            self.stat_update(f"lang/{lang}/tokens_est", value=estimated_tokens(text))
             yield doc
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from gzip import GzipFile
 
+from datatrove.data import Document
 from datatrove.pipeline.writers import JsonlWriter
 from fsspec.compression import compr, register_compression
 
@@ -26,8 +27,39 @@ def gzip_at(level: int) -> str:
     return name
 
 
+def plain_copy(value):
+    """A copy of JSON-like data (dicts with str keys, lists, str, int, float, bool, None) as dataclasses.asdict
+    makes it, or None when the value holds anything else (asdict has rules for tuples, dataclasses, ...)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is dict:
+        copy = {}
+        for key, item in value.items():
+            if type(key) is not str or ((item_copy := plain_copy(item)) is None and item is not None):
+                return None
+            copy[key] = item_copy
+        return copy
+    if kind is list:
+        copy = []
+        for item in value:
+            if (item_copy := plain_copy(item)) is None and item is not None:
+                return None
+            copy.append(item_copy)
+        return copy
+    return None
+
+
 class GzipJsonlWriter(JsonlWriter):
     """JsonlWriter whose .jsonl.gz files are compressed at `level`."""
+
+    def __new__(cls, *args, **kwargs):
+        # datatrove's PipelineStep.__new__ checks a step's dependencies by reading the metadata of every installed
+        # distribution (~0.06 s per process). The one dependency here, orjson, is jacode's own: importing it is
+        # the check.
+        import orjson  # noqa: F401
+
+        return object.__new__(cls)
 
     def __init__(self, output_folder, output_filename: str | None = None, level: int = OUTPUT_LEVEL, **kwargs):
         self.level = level
@@ -36,3 +68,13 @@ class GzipJsonlWriter(JsonlWriter):
     def __setstate__(self, state):  # unpickled in another process (a pool worker, a Slurm job): register there too
         self.__dict__.update(state)
         gzip_at(self.level)
+
+    def _default_adapter(self, document: Document) -> dict:
+        """datatrove's record (the document's non-empty fields, as dataclasses.asdict copies them), built without
+        asdict's deep copy of every value when the metadata is plain JSON data, as a source tree's is."""
+        if not document.media and not self.expand_metadata and type(document.metadata) is dict:
+            metadata = plain_copy(document.metadata)
+            if metadata is not None:
+                return {key: value for key, value in (("text", document.text), ("id", document.id),
+                                                     ("metadata", metadata)) if value}
+        return super()._default_adapter(document)
