@@ -74,6 +74,14 @@ def _cpp_linker() -> list[str]:
     return ["-fuse-ld=gold"] if ok else []
 
 
+def _cpp_helpers(program: str, tools_mount: str) -> tuple[list[str], list[str]]:
+    """g++ arguments (before the source, after it) that link the value writer's prebuilt helpers (pch.py), for
+    a program that holds jacode's value writer; ([], []) otherwise or when they cannot be built."""
+    if split.serializer("cpp") not in program:
+        return [], []
+    return pch.helpers_args((CPP_STD,), tools_mount)
+
+
 def _problem(check: ValueCheck) -> dict:
     return {"language": check.language, "task_id": check.task_id, "prompt": check.prompt, "tests": check.tests}
 
@@ -151,7 +159,9 @@ class ValueRunner:
         if v.compile and compile_needed:
             argv = list(v.compile)
             if self.lang.name == "cpp":
-                argv[1:1] = _cpp_linker()
+                before, after = _cpp_helpers(files["program.cpp"], self.sandbox.tools)
+                argv[1:1] = before + _cpp_linker()
+                argv += after
                 if self.use_pch:
                     argv[1:1] = pch.include_args(files["program.cpp"], (CPP_STD,), self.sandbox.tools)
             steps.append(Step(argv, self.compile_limits, stop_unless_ok=True))

@@ -1,10 +1,17 @@
-"""A precompiled header for C++ programs that include <bits/stdc++.h> (every MultiPL-E C++ prompt does).
+"""A precompiled header for C++ programs that include <bits/stdc++.h> (every MultiPL-E C++ prompt does), and the
+value writer's helpers compiled once.
 
 Parsing bits/stdc++.h is most of a small program's compile time. The header is precompiled once per
 compiler version and flags, cached in jacode's tools directory (isolation.tools_dir(), read-only inside the
 sandbox), and given to the compiler with `-include`. It is used only when the program's own first lines already include
 <bits/stdc++.h> (and <assert.h>, or nothing else) before any other code, so that the set of declarations the
 program sees, and hence its verdict, is the same as without it.
+
+The value writer (serializers/jacode_out.hpp, appended to every values program after the candidate's code) has
+helpers that are not templates and are the same in every program. `helpers_object` compiles them once into an
+object in the same tools directory; a program linked with it is compiled with `-D__jacode_out_linked` and sees
+their declarations only (~3% of g++'s work per program). A reserved name (two leading underscores): no
+conforming program uses it.
 """
 
 from __future__ import annotations
@@ -63,6 +70,48 @@ def pch_dir(flags: tuple[str, ...]) -> Path | None:
             os.chmod(tmp, 0o644)
             os.replace(tmp, gch)
     return root
+
+
+SERIALIZER = Path(__file__).with_name("serializers") / "jacode_out.hpp"
+
+
+@lru_cache(maxsize=4)
+def helpers_object(flags: tuple[str, ...]) -> Path | None:
+    """jacode_out.o: the value writer's non-template helpers compiled once for these flags; None if impossible."""
+    gxx = shutil.which("g++")
+    if gxx is None:
+        return None
+    version = subprocess.run([gxx, "--version"], capture_output=True, text=True).stdout
+    source = SERIALIZER.read_bytes()
+    key = hashlib.sha256(version.encode() + "\0".join(flags).encode() + b"\0" + source).hexdigest()[:16]
+    root = tools_dir() / "cpp-helpers" / key
+    obj = root / "jacode_out.o"
+    if obj.exists():
+        return obj
+    try:  # any failure: None, and the programs keep the inline helpers
+        root.mkdir(parents=True, exist_ok=True)
+        with open(root / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not obj.exists():
+                (root / "jacode_out.hpp").write_bytes(source)
+                tmp = root / f"jacode_out.o.{os.getpid()}"
+                proc = subprocess.run([gxx, *flags, "-D__jacode_out_object", "-x", "c++", "-c",
+                                       str(root / "jacode_out.hpp"), "-o", str(tmp)], capture_output=True)
+                if proc.returncode != 0:
+                    return None
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, obj)
+    except OSError:
+        return None
+    return obj
+
+
+def helpers_args(flags: tuple[str, ...], tools_mount: str) -> tuple[list[str], list[str]]:
+    """(before the source, after it): g++ arguments that link the prebuilt helpers, or ([], []) without them."""
+    obj = helpers_object(flags)
+    if obj is None:
+        return [], []
+    return ["-D__jacode_out_linked"], [f"{tools_mount}/{obj.relative_to(tools_dir())}"]
 
 
 def include_args(program: str, flags: tuple[str, ...], tools_mount: str) -> list[str]:
