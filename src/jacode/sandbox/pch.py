@@ -45,31 +45,43 @@ def qualifies(source: str) -> bool:
     return "bits/stdc++.h" in seen and seen <= {"bits/stdc++.h", "assert.h", "cassert"}
 
 
-@lru_cache(maxsize=4)
-def pch_dir(flags: tuple[str, ...]) -> Path | None:
-    """Directory holding jacode_pch.h and its .gch for these flags, built on first use; None if impossible."""
+def _cached_build(kind: str, flags: tuple[str, ...], source: bytes, source_name: str, output: str,
+                  mode: list[str]) -> Path | None:
+    """g++ run once on `source` per compiler version, flags and source text, into tools_dir()/kind/<key>/output
+    (one builder at a time across threads and processes); None when g++ is missing or fails, or the directory
+    cannot be written: the programs then do without."""
     gxx = shutil.which("g++")
     if gxx is None:
         return None
     version = subprocess.run([gxx, "--version"], capture_output=True, text=True).stdout
-    key = hashlib.sha256((version + "\0".join(flags) + HEADER).encode()).hexdigest()[:16]
-    root = tools_dir() / "pch" / key
-    gch = root / "jacode_pch.h.gch"
-    if gch.exists():
-        return root
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as lock:  # one builder at a time across threads and processes
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not gch.exists():
-            (root / "jacode_pch.h").write_text(HEADER)
-            tmp = root / f"jacode_pch.h.gch.{os.getpid()}"
-            proc = subprocess.run([gxx, *flags, "-x", "c++-header", str(root / "jacode_pch.h"), "-o", str(tmp)],
-                                  capture_output=True)
-            if proc.returncode != 0:
-                return None
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, gch)
-    return root
+    key = hashlib.sha256(version.encode() + "\0".join(flags).encode() + b"\0" + source).hexdigest()[:16]
+    root = tools_dir() / kind / key
+    out = root / output
+    if out.exists():
+        return out
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        with open(root / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not out.exists():
+                (root / source_name).write_bytes(source)
+                tmp = root / f"{output}.{os.getpid()}"
+                proc = subprocess.run([gxx, *flags, *mode, str(root / source_name), "-o", str(tmp)],
+                                      capture_output=True)
+                if proc.returncode != 0:
+                    return None
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, out)
+    except OSError:
+        return None
+    return out
+
+
+@lru_cache(maxsize=4)
+def pch_dir(flags: tuple[str, ...]) -> Path | None:
+    """Directory holding jacode_pch.h and its .gch for these flags, built on first use; None if impossible."""
+    gch = _cached_build("pch", flags, HEADER.encode(), "jacode_pch.h", "jacode_pch.h.gch", ["-x", "c++-header"])
+    return gch.parent if gch else None
 
 
 SERIALIZER = Path(__file__).with_name("serializers") / "jacode_out.hpp"
@@ -78,32 +90,8 @@ SERIALIZER = Path(__file__).with_name("serializers") / "jacode_out.hpp"
 @lru_cache(maxsize=4)
 def helpers_object(flags: tuple[str, ...]) -> Path | None:
     """jacode_out.o: the value writer's non-template helpers compiled once for these flags; None if impossible."""
-    gxx = shutil.which("g++")
-    if gxx is None:
-        return None
-    version = subprocess.run([gxx, "--version"], capture_output=True, text=True).stdout
-    source = SERIALIZER.read_bytes()
-    key = hashlib.sha256(version.encode() + "\0".join(flags).encode() + b"\0" + source).hexdigest()[:16]
-    root = tools_dir() / "cpp-helpers" / key
-    obj = root / "jacode_out.o"
-    if obj.exists():
-        return obj
-    try:  # any failure: None, and the programs keep the inline helpers
-        root.mkdir(parents=True, exist_ok=True)
-        with open(root / ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not obj.exists():
-                (root / "jacode_out.hpp").write_bytes(source)
-                tmp = root / f"jacode_out.o.{os.getpid()}"
-                proc = subprocess.run([gxx, *flags, "-D__jacode_out_object", "-x", "c++", "-c",
-                                       str(root / "jacode_out.hpp"), "-o", str(tmp)], capture_output=True)
-                if proc.returncode != 0:
-                    return None
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, obj)
-    except OSError:
-        return None
-    return obj
+    return _cached_build("cpp-helpers", flags, SERIALIZER.read_bytes(), "jacode_out.hpp", "jacode_out.o",
+                         ["-D__jacode_out_object", "-x", "c++", "-c"])
 
 
 def helpers_args(flags: tuple[str, ...], tools_mount: str) -> tuple[list[str], list[str]]:
