@@ -369,6 +369,39 @@ def test_learns_and_memorizes(tok_model, tmp_path):
     assert text.startswith("    return x * 42 + 7"), repr(text)
 
 
+def test_activation_checkpointing_recomputes_each_layer_and_trains_the_same(tok_model, corpus, tmp_path,
+                                                                           monkeypatch):
+    """With activation checkpointing each decoder layer runs twice per micro-step (forward, then again in the
+    backward pass instead of keeping its activations); the losses and weights are those of a plain run."""
+    import torch
+    from transformers import AutoModelForCausalLM
+    from transformers.models.llama import modeling_llama
+
+    from jacode.train.pretrain import PretrainConfig, pretrain
+
+    calls = {"n": 0}
+    forward = modeling_llama.LlamaMLP.forward  # inside each layer (the layer's own forward is the checkpointing)
+
+    def counted(self, *args, **kwargs):
+        calls["n"] += 1
+        return forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(modeling_llama.LlamaMLP, "forward", counted)
+    runs = {}
+    for on in (False, True):
+        calls["n"] = 0
+        cfg = PretrainConfig(model=str(tok_model[1]), data=[str(corpus)], seq_len=32, batch_size=2, max_steps=3,
+                             fim_rate=0.0, save_every=1000, log_every=1, activation_checkpointing=on)
+        final = pretrain(cfg, tmp_path / str(on))
+        losses = [json.loads(x)["loss"] for x in (tmp_path / str(on) / "metrics.jsonl").read_text().splitlines()]
+        runs[on] = calls["n"], losses, AutoModelForCausalLM.from_pretrained(final).state_dict()
+    layers = AutoModelForCausalLM.from_pretrained(tok_model[1]).config.num_hidden_layers
+    assert runs[False][0] == 3 * layers and runs[True][0] == 2 * 3 * layers
+    assert runs[True][1] == pytest.approx(runs[False][1], rel=1e-5)
+    for k, v in runs[False][2].items():
+        assert torch.allclose(v, runs[True][2][k], atol=1e-6), k
+
+
 def test_bad_input_fails_before_training(tok_model, tmp_path, bench_data):
     from jacode.models.init import init_model
     from jacode.train.pretrain import PretrainConfig, pretrain

@@ -188,7 +188,7 @@ def pretrain(cfg: PretrainConfig, out: str | Path, stop_after: int | None = None
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
     if cfg.activation_checkpointing:
-        model.gradient_checkpointing_enable()
+        model.activation_checkpointing_enable()
         model.config.use_cache = False
     # The schedule is in optimizer steps and stepped here once per step. Not prepared: accelerate's wrapper steps a
     # scheduler once per process (a schedule in single-process batches), which on 2 ranks ran the warm-up and the
