@@ -22,7 +22,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from jacode.evals.check import REFERENCES
+from jacode.evals.references import REFERENCES
 from jacode.evals.registry import get_benchmark, load_problems
 from jacode.io import read_jsonl
 from jacode.languages import get_language

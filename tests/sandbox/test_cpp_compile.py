@@ -13,8 +13,8 @@ import shutil
 
 import pytest
 
-from jacode.evals.check import REFERENCES
 from jacode.evals.code import multiple
+from jacode.evals.references import REFERENCES
 from jacode.evals.registry import get_benchmark, load_problems
 from jacode.io import read_jsonl
 from jacode.sandbox import compiled, pch, values

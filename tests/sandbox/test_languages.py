@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jacode.evals.check import REFERENCES
+from jacode.evals.references import REFERENCES
 from jacode.evals.registry import get_benchmark, load_problems
 from jacode.io import read_jsonl
 from jacode.languages import LANGUAGES

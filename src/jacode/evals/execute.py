@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from jacode.errors import JacodeError
+from jacode.evals import time_limits
 from jacode.evals.registry import Benchmark, get_benchmark, load_problems
+from jacode.evals.time_limits import parse_time_limit
 from jacode.io import JsonlAppender, read_jsonl, refuse_changed_config, write_json, write_jsonl
 from jacode.languages import get_language
 from jacode.progress import progress
@@ -38,8 +40,10 @@ class ExecuteConfig:
     memory_mb: int = 4096
     dedup: bool = True
     backend: str = "auto"
+    time_limit: str = "fixed"  # fixed | reference[,min=S,factor=X]: see time_limits.py
 
     def __post_init__(self) -> None:
+        self.time_policy = parse_time_limit(self.time_limit)
         # Checked before any work: a zero or negative limit would hang the run, remove the limit, or mark every
         # sample a timeout.
         if not isinstance(self.workers, int) or self.workers < 1:
@@ -102,11 +106,15 @@ def execute(cfg: ExecuteConfig, samples_path: str | Path, out: str | Path,
     # What decides verdicts: a resumed run must have made its earlier verdicts the same way.
     identity = {"benchmark": cfg.benchmark, "data": cfg.data, "language": bench.language,
                 "limits": limits.fingerprint(), "sandbox": sandbox.backend, "dedup": cfg.dedup}
+    if cfg.time_policy.kind != "fixed":  # (absent when fixed: runs begun before the option still resume)
+        identity["time_limit"] = cfg.time_policy.spelled()
     refuse_changed_config(out / RUN_INFO, identity, "execution results")
+    task_limits = _task_limits(cfg, bench, problems, samples, sandbox, out / RUN_INFO)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / RUN_INFO, {**identity, "workers": cfg.workers, "samples": str(samples_path),
                                 "n_samples": len(samples), "sandbox_path": sandbox.kind,
-                                "task_ids": expected_tasks or list(problems)})
+                                "task_ids": expected_tasks or list(problems),
+                                **({"task_time_limits": task_limits} if task_limits else {})})
 
     hashes = [sample_hash(s) for s in samples]
     done: dict[int, dict[str, Any]] = {}
@@ -117,6 +125,8 @@ def execute(cfg: ExecuteConfig, samples_path: str | Path, out: str | Path,
             if isinstance(i, int) and i < len(samples) and rec.get("hash") == hashes[i]:
                 done[i] = rec["verdict"]
     checks = [bench.build_check(problems[s["task_id"]], s["completion"]) for s in samples]
+    if task_limits:
+        checks = time_limits.apply(checks, [s["task_id"] for s in samples], task_limits)
 
     with JsonlAppender(partial) as writer, progress(len(samples), f"execute {bench.name}", "sample",
                                                     initial=len(done)) as bar, sandbox:
@@ -131,6 +141,21 @@ def execute(cfg: ExecuteConfig, samples_path: str | Path, out: str | Path,
     for i, s in enumerate(samples):
         # Input fields carried through unchanged; the verdict fields are added (or replace stale ones).
         rows.append({**s, **done[i]})
+        if task_limits:
+            rows[-1]["time_limit_s"] = task_limits[s["task_id"]]["limit_s"]
     write_jsonl(out / RESULTS, rows)
     partial.unlink()
     return out / RESULTS
+
+
+def _task_limits(cfg: ExecuteConfig, bench: Benchmark, problems: dict[str, Any], samples: list[dict[str, Any]],
+                 sandbox: Sandbox, run_info: Path) -> dict[str, dict[str, float]]:
+    """Each task's time limit under `--time-limit reference` ({} under fixed): measured once, then kept in
+    RUN_INFO, so that a resumed run gives its remaining samples the limits its first samples had."""
+    if cfg.time_policy.kind == "fixed":
+        return {}
+    known = json.loads(run_info.read_text()).get("task_time_limits", {}) if run_info.exists() else {}
+    todo = sorted({s["task_id"] for s in samples} - set(known))
+    if todo:
+        known.update(time_limits.measure(bench, problems, todo, sandbox, cfg.workers, cfg.time_policy))
+    return known

@@ -34,7 +34,7 @@ def run_benchmark(name: str, out: str | Path, *, model: str | None = None, endpo
                   settings: Mapping[str, Any] | None = None, workers: int = 2, sandbox: str = "auto",
                   options: Mapping[str, Any] | None = None, ks: tuple[int, ...] = (1,), batch_size: int = 8,
                   concurrency: int = 8, timeout_s: float = 10.0, memory_mb: int = 4096,
-                  dedup: bool = True) -> dict[str, Any]:
+                  dedup: bool = True, time_limit: str = "fixed") -> dict[str, Any]:
     """Run benchmark `name` into `out` and return its summary (also written to OUT/summary.json):
 
     benchmark, kind, primary, scores (name -> value, the primary first), n_tasks (run), n_total (in the
@@ -43,14 +43,15 @@ def run_benchmark(name: str, out: str | Path, *, model: str | None = None, endpo
 
     `judge`: {model | endpoint + model_name, engine, repeats, temperature, max_new_tokens} for llm-judge
     benchmarks (ignored by the others). `options`: benchmark-specific (`eval list --json` shows them).
-    `ks`, `workers`, `sandbox`, `timeout_s`, `memory_mb`, `dedup`: execution benchmarks only.
+    `ks`, `workers`, `sandbox`, `timeout_s`, `memory_mb`, `dedup`, `time_limit` (evals/time_limits.py):
+    execution benchmarks only.
     """
     bench = get_benchmark(name)
     with named(name):
         return _run(bench, Path(out), model=model, endpoint=endpoint, model_name=model_name, engine=engine,
                     data=data, limit=limit, judge=judge, settings=settings, workers=workers, sandbox=sandbox,
                     options=options, ks=ks, batch_size=batch_size, concurrency=concurrency, timeout_s=timeout_s,
-                    memory_mb=memory_mb, dedup=dedup)
+                    memory_mb=memory_mb, dedup=dedup, time_limit=time_limit)
 
 
 @contextmanager
@@ -117,7 +118,7 @@ def resolve_judge(bench: Benchmark, judge: Mapping[str, Any] | None) -> dict[str
 
 
 def _run(bench: Benchmark, out: Path, *, model, endpoint, model_name, engine, data, limit, judge, settings, workers,
-         sandbox, options, ks, batch_size, concurrency, timeout_s, memory_mb, dedup) -> dict[str, Any]:
+         sandbox, options, ks, batch_size, concurrency, timeout_s, memory_mb, dedup, time_limit) -> dict[str, Any]:
     # Everything that can be checked without a model is checked first: a bad setting or a missing judge fails
     # in a second, not after an hour of generation.
     data = bench.data_or_default(data)
@@ -139,7 +140,7 @@ def _run(bench: Benchmark, out: Path, *, model, endpoint, model_name, engine, da
     if bench.executes:
         result = _run_execution(bench, out, s, opts, engine_info, data=data, limit=limit, workers=workers,
                                 sandbox=sandbox, ks=ks, batch_size=batch_size, concurrency=concurrency,
-                                timeout_s=timeout_s, memory_mb=memory_mb, dedup=dedup)
+                                timeout_s=timeout_s, memory_mb=memory_mb, dedup=dedup, time_limit=time_limit)
     else:
         result = _run_answers(bench, out, s, opts, engine_info, judge_cfg, data=data, limit=limit,
                               batch_size=batch_size, concurrency=concurrency)
@@ -156,13 +157,15 @@ def _run(bench: Benchmark, out: Path, *, model, endpoint, model_name, engine, da
 
 
 def _run_execution(bench: Benchmark, out: Path, s: GenSettings, opts: dict, engine_info: dict, *, data, limit,
-                   workers, sandbox, ks, batch_size, concurrency, timeout_s, memory_mb, dedup) -> dict[str, Any]:
+                   workers, sandbox, ks, batch_size, concurrency, timeout_s, memory_mb, dedup,
+                   time_limit) -> dict[str, Any]:
     from jacode.evals.execute import ExecuteConfig, execute
     from jacode.evals.generate import GEN_CONFIG, GenerateConfig, generate
     from jacode.evals.score import score
 
     ecfg = ExecuteConfig(benchmark=bench.name, data=data, workers=workers, timeout_s=timeout_s,
-                         memory_mb=memory_mb, dedup=dedup, backend=sandbox)  # checked before generation
+                         memory_mb=memory_mb, dedup=dedup, backend=sandbox,
+                         time_limit=time_limit)  # checked before generation
     gcfg = GenerateConfig(benchmark=bench.name, model=engine_info["model"], endpoint=engine_info["endpoint"],
                           model_name=engine_info["model_name"], engine=engine_info["engine"], data=data,
                           settings=s.as_dict(), options=opts, limit=limit, batch_size=batch_size,

@@ -33,8 +33,10 @@ def score(out: str | Path, ks: list[int] = (1, 10), allow_partial: bool = False)
     statuses: Counter = Counter()
     finish: Counter = Counter()
     formed = 0
+    seconds: Counter = Counter()  # execution time of the samples, by whether they timed out
     for rec in read_jsonl(results_path):
         formed += well_formed(rec)
+        seconds[rec.get("status") in ("timeout", "TLE")] += float(rec.get("duration_s") or 0.0)
         per_task.setdefault(rec["task_id"], []).append(bool(rec["passed"]))
         statuses[rec.get("status", "?")] += 1
         if "finish_reason" in rec:
@@ -68,6 +70,9 @@ def score(out: str | Path, ks: list[int] = (1, 10), allow_partial: bool = False)
         "termination_rate": finish["stop"] / sum(finish.values()) if finish else None,
         # Share of samples whose program parsed (Python) or compiled.
         "well_formed_rate": formed / sum(statuses.values()) if statuses else None,
+        # Samples that ran until their limit cost that limit in any harness: how much of the run they took.
+        "timeouts": {"samples": statuses["timeout"] + statuses["TLE"], "seconds": round(seconds[True], 3),
+                     "share_of_time": seconds[True] / sum(seconds.values()) if sum(seconds.values()) else None},
     }
     gen_cfg = out / "generation_config.json"
     if gen_cfg.exists():
@@ -89,6 +94,13 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(f"  termination {100 * result['termination_rate']:6.2f}% (ended before the token budget)")
     if result.get("well_formed_rate") is not None:
         lines.append(f"  well-formed {100 * result['well_formed_rate']:6.2f}% (the program parsed or compiled)")
+    t = result.get("timeouts") or {}
+    if t.get("samples"):
+        share = 100 * t["share_of_time"]
+        policy = (result.get("config") or {}).get("time_limit")
+        limits = f"time limit {policy}" if policy else "per-task limits: --time-limit reference"
+        lines.append(f"  timeouts   {t['samples']} sample(s), {t['seconds']:.1f} s = {share:.0f}% of the samples' "
+                     f"execution time ({limits})")
     if result["missing_tasks"]:
         lines.append(f"  partial: {len(result['missing_tasks'])} task(s) had no samples")
     lines.append("  status: " + ", ".join(f"{k}={v}" for k, v in sorted(result["status_counts"].items())))

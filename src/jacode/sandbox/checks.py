@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from jacode.sandbox.isolation import Sandbox, ServerError
+from jacode.sandbox.isolation import Sandbox, ServerError, with_limits
 
 
 @dataclass
@@ -55,6 +55,7 @@ class PythonCheck:
     prelude: str = ""  # trusted code for the checker: the benchmark prompt's helpers (never the completion)
     call: str = ""  # e.g. "check(has_close_elements)"
     language: str = "python"
+    timeout_s: float | None = None  # this check's wall-clock limit (default: the sandbox's)
 
     def spec(self) -> dict[str, Any]:
         return {"prelude": self.prelude, "tests": self.tests, "names": list(self.names), "call": self.call}
@@ -139,7 +140,8 @@ class PythonRunner:
         self.sandbox = sandbox
 
     def run(self, check: PythonCheck) -> Verdict:
-        facts = self.sandbox.run_pycheck(check.candidate, check.spec())
+        limits = None if check.timeout_s is None else with_limits(self.sandbox, timeout_s=check.timeout_s)
+        facts = self.sandbox.run_pycheck(check.candidate, check.spec(), limits)
         verdict = python_verdict(facts, self.sandbox.limits.fsize_mb * 2**20)
         if verdict.passed and check.tests and facts["report"][2] == 0:
             # Checks that never called the candidate prove nothing about it (`assert 1 == 1`).
