@@ -71,6 +71,12 @@ BROKEN = {
     "benchmark option name": ("name: x\nstages:\n" + MODEL + "  - name: e\n    kind: eval\n    config: {models: "
                               "'${model}', benchmarks: [xlsum], data: {xlsum: /tmp}, options: {xlsum: "
                               "{rouge: ipadic}}}\n", 8, r"unknown option 'rouge'"),
+    "eval time limit": ("name: x\nstages:\n" + MODEL + "  - name: e\n    kind: eval\n    config: {models: "
+                        "'${model}', benchmarks: [humaneval], time_limit: 'reference,max=3'}\n", 8,
+                        r"time_limit: must be fixed, reference, or reference,min=SECONDS,factor=X: unknown "
+                        r"parameter 'max'"),
+    "eval timeout": ("name: x\nstages:\n" + MODEL + "  - name: e\n    kind: eval\n    config: {models: "
+                     "'${model}', benchmarks: [humaneval], timeout_s: 0}\n", 8, r"timeout_s: must be > 0 seconds"),
     "missing input": ("name: x\nstages:\n" + MODEL + "  - name: p\n    kind: pretrain\n    config: {model: '${model}', "
                       "data: [/nonexistent/corpus.jsonl]}\n", 8, r"/nonexistent/corpus.jsonl: no such file"),
     # Shaped like a hub id, but in a data setting: a missing file (only model settings take hub ids).

@@ -331,6 +331,9 @@ class EvalStageConfig:
     options: Annotated[dict[str, dict[str, Any]], "benchmark → its own options (`jacode eval list --json`), e.g. "
                                                   "jmt-bench: {parse_mode: strict}"] = field(default_factory=dict)
     workers: Annotated[int, "parallel sandboxed executions"] = 2
+    timeout_s: Annotated[float, "wall-clock seconds per sample (execution benchmarks)"] = 10.0
+    time_limit: Annotated[str, "fixed (timeout_s for every sample) or reference[,min=S,factor=X] (per-task "
+                               "limits from the reference solution's time, evalplus's rule; Python)"] = "fixed"
     engine: Annotated[Literal["transformers", "vllm"] | None, "engine for local models (default transformers; "
                                                              "vllm on a GPU machine)"] = None
     concurrency: Annotated[int, "requests in flight to a served model"] = 8
@@ -342,12 +345,20 @@ class EvalStageConfig:
         """What each benchmark can check without a model or its data's contents: settings, judge, data given."""
         from jacode.evals.registry import BENCHMARKS
         from jacode.evals.run import preflight_problems
+        from jacode.evals.time_limits import parse_time_limit
 
+        problems = []
+        if not self.timeout_s > 0:
+            problems.append(("timeout_s", f"must be > 0 seconds (got {self.timeout_s!r})"))
+        try:
+            parse_time_limit(self.time_limit)
+        except JacodeError as e:
+            problems.append(("time_limit", str(e).replace("--time-limit ", "")))
         # Unknown names are reported by the recipe (with their line); the settings apply to every benchmark.
-        return [(key, problem) for name in self.benchmarks if name in BENCHMARKS
-                for key, problem in preflight_problems(BENCHMARKS[name], settings=self.settings or None,
-                                                       judge=self.judge, options=self.options.get(name),
-                                                       data=self.data.get(name))]
+        return problems + [(key, problem) for name in self.benchmarks if name in BENCHMARKS
+                           for key, problem in preflight_problems(BENCHMARKS[name], settings=self.settings or None,
+                                                                  judge=self.judge, options=self.options.get(name),
+                                                                  data=self.data.get(name))]
 
 
 def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
@@ -373,7 +384,8 @@ def run_eval(cfg: EvalStageConfig, out: Path) -> dict:
                     r = run_benchmark(bench, out / label / bench, **where, data=cfg.data.get(bench),
                                       limit=cfg.limit, judge=cfg.judge, settings=cfg.settings or None,
                                       options=cfg.options.get(bench), workers=cfg.workers,
-                                      concurrency=cfg.concurrency)
+                                      concurrency=cfg.concurrency, timeout_s=cfg.timeout_s,
+                                      time_limit=cfg.time_limit)
                 except JacodeError as e:
                     failures.append(f"{label} on {bench}: {str(e).splitlines()[0]}")
                     print(f"FAILED {failures[-1]}", flush=True)
