@@ -131,13 +131,15 @@ def write_json(path: str | Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
 
 
-def refuse_changed_config(path: str | Path, new: dict[str, Any], what: str) -> None:
+def refuse_changed_config(path: str | Path, new: dict[str, Any], what: str,
+                          missing: dict[str, Any] | None = None) -> None:
     """A resumable step's output directory records the config that made it (at `path`): resuming under another
-    config would mix results made differently, so it is refused, with what changed."""
+    config would mix results made differently, so it is refused, with what changed. `missing`: the value a key
+    added to the config later had in runs recorded before it existed."""
     path = Path(path)
     if not path.exists():
         return
-    old = json.loads(path.read_text(encoding="utf-8"))
+    old = {**(missing or {}), **json.loads(path.read_text(encoding="utf-8"))}
     diff = [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in new if old.get(k) != new.get(k)]
     if diff:
         raise JacodeError(f"{path.parent} holds {what} made with another config ({'; '.join(diff)}); "

@@ -333,7 +333,8 @@ class EvalStageConfig:
     workers: Annotated[int, "parallel sandboxed executions"] = 2
     timeout_s: Annotated[float, "wall-clock seconds per sample (execution benchmarks)"] = 10.0
     time_limit: Annotated[str, "fixed (timeout_s for every sample) or reference[,min=S,factor=X] (per-task "
-                               "limits from the reference solution's time, evalplus's rule; Python)"] = "fixed"
+                               "limits from the reference solution's time, evalplus's formula; Python function "
+                               "benchmarks)"] = "fixed"
     engine: Annotated[Literal["transformers", "vllm"] | None, "engine for local models (default transformers; "
                                                              "vllm on a GPU machine)"] = None
     concurrency: Annotated[int, "requests in flight to a served model"] = 8
@@ -345,13 +346,15 @@ class EvalStageConfig:
         """What each benchmark can check without a model or its data's contents: settings, judge, data given."""
         from jacode.evals.registry import BENCHMARKS
         from jacode.evals.run import preflight_problems
-        from jacode.evals.time_limits import parse_time_limit
+        from jacode.evals.time_limits import parse_time_limit, unsupported
 
         problems = []
         if not self.timeout_s > 0:
             problems.append(("timeout_s", f"must be > 0 seconds (got {self.timeout_s!r})"))
         try:
-            parse_time_limit(self.time_limit)
+            if parse_time_limit(self.time_limit).kind != "fixed":
+                problems += [("time_limit", why.replace("--time-limit ", "")) for name in self.benchmarks
+                             if name in BENCHMARKS and (why := unsupported(BENCHMARKS[name]))]
         except JacodeError as e:
             problems.append(("time_limit", str(e).replace("--time-limit ", "")))
         # Unknown names are reported by the recipe (with their line); the settings apply to every benchmark.

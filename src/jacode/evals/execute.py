@@ -44,6 +44,8 @@ class ExecuteConfig:
 
     def __post_init__(self) -> None:
         self.time_policy = parse_time_limit(self.time_limit)
+        if self.time_policy.kind != "fixed" and (why := time_limits.unsupported(get_benchmark(self.benchmark))):
+            raise JacodeError(why)  # before generation, when `eval run` builds this first
         # Checked before any work: a zero or negative limit would hang the run, remove the limit, or mark every
         # sample a timeout.
         if not isinstance(self.workers, int) or self.workers < 1:
@@ -105,11 +107,15 @@ def execute(cfg: ExecuteConfig, samples_path: str | Path, out: str | Path,
     sandbox = Sandbox(limits, backend=cfg.backend, masks=(cfg.data,) if cfg.data else ())
     # What decides verdicts: a resumed run must have made its earlier verdicts the same way.
     identity = {"benchmark": cfg.benchmark, "data": cfg.data, "language": bench.language,
-                "limits": limits.fingerprint(), "sandbox": sandbox.backend, "dedup": cfg.dedup}
-    if cfg.time_policy.kind != "fixed":  # (absent when fixed: runs begun before the option still resume)
-        identity["time_limit"] = cfg.time_policy.spelled()
-    refuse_changed_config(out / RUN_INFO, identity, "execution results")
-    task_limits = _task_limits(cfg, bench, problems, samples, sandbox, out / RUN_INFO)
+                "limits": limits.fingerprint(), "sandbox": sandbox.backend, "dedup": cfg.dedup,
+                "time_limit": cfg.time_policy.spelled()}
+    # A run begun before --time-limit existed recorded none: it was made under fixed limits.
+    refuse_changed_config(out / RUN_INFO, identity, "execution results", missing={"time_limit": "fixed"})
+    try:
+        task_limits = _task_limits(cfg, bench, problems, samples, sandbox, out / RUN_INFO)
+    except BaseException:
+        sandbox.close()
+        raise
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / RUN_INFO, {**identity, "workers": cfg.workers, "samples": str(samples_path),
                                 "n_samples": len(samples), "sandbox_path": sandbox.kind,

