@@ -654,3 +654,22 @@ def test_sigterm_stops_the_server_with_streams_open_and_keeps_acknowledged_votes
             os.killpg(proc.pid, signal.SIGKILL)
     db = sqlite3.connect(tmp_path / "a.db")
     assert [r for r in db.execute("SELECT id, vote FROM battles WHERE vote IS NOT NULL")] == [(fast, "tie")]
+
+
+def test_an_answer_that_finishes_after_the_server_stopped_is_kept_quietly():
+    """A generating thread outlives a stopped server: its notifications go nowhere (no exception in the thread)
+    and the answer is still collected (the thread goes on to store it for the next server)."""
+    import asyncio
+
+    from jacode.arena.app import Generation, on_loop
+
+    loop = asyncio.new_event_loop()
+    gen = Generation("voter", loop)
+    seen = []
+    on_loop(loop, seen.append, "scheduled")
+    loop.run_until_complete(asyncio.sleep(0))
+    assert seen == ["scheduled"]
+    loop.close()
+    gen.publish("an answer")  # raised RuntimeError('Event loop is closed') in the thread before
+    gen.publish()
+    assert gen.parts == ["an answer"]

@@ -100,6 +100,16 @@ def render_markdown(text: str) -> str:
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).render(text)
 
 
+def on_loop(loop: asyncio.AbstractEventLoop, fn, *args) -> None:
+    """fn(*args) on the server's event loop, from a generating thread. Once the server has stopped (its loop is
+    closed) nobody follows the answer: the thread still finishes and stores it, for the next server to show."""
+    try:
+        loop.call_soon_threadsafe(fn, *args)
+    except RuntimeError:
+        if not loop.is_closed():
+            raise
+
+
 class Generation:
     """One answer being generated in a thread; any number of streams follow it from the event loop."""
 
@@ -118,7 +128,7 @@ class Generation:
     def publish(self, piece: str | None = None) -> None:  # from the generating thread
         if piece is not None:
             self.parts.append(piece)
-        self.loop.call_soon_threadsafe(self._notify)
+        on_loop(self.loop, self._notify)
 
     async def follow(self):
         """(kind, payload) as they come: every delta so far, then new ones, then done or failure."""
@@ -245,7 +255,7 @@ def build_app(models: dict[str, ArenaModel], store: Store, admin_token: str | No
             gen.failure = f"the model failed: {type(e).__name__}"
         gen.finished = True
         gen.publish()
-        gen.loop.call_soon_threadsafe(running.pop, key, None)  # a later reload reads the stored answer
+        on_loop(gen.loop, running.pop, key, None)  # a later reload reads the stored answer
 
     async def events(gen: Generation):
         async for kind, payload in gen.follow():
