@@ -18,7 +18,7 @@ import typer
 
 from jacode.cli_util import friendly
 from jacode.errors import JacodeError
-from jacode.evals.cli import JUDGE, SETTINGS, judge_of, settings_of, with_options
+from jacode.evals.cli import EXECUTION, JUDGE, SETTINGS, execution_of, judge_of, settings_of, with_options
 from jacode.io import JsonlAppender, appended_records, read_jsonl
 
 STEP = re.compile(r"(\d+)$")
@@ -44,14 +44,20 @@ def checkpoints(root: Path, settle_s: float) -> list[tuple[int, Path]]:
 def watch(root: str | Path, benchmarks: list[str], out: str | Path, data: dict[str, str] | None = None,
           limit: int | None = None, max_new_tokens: int | None = None, baselines: dict | None = None,
           once: bool = False, interval_s: float = 60.0, settle_s: float = 10.0, echo=print, *,
-          settings: dict | None = None, judge: dict | None = None) -> Path:
+          settings: dict | None = None, judge: dict | None = None, execution: dict | None = None) -> Path:
     """Each benchmark runs with its registry defaults (jacode.evals.registry), so a watched checkpoint scores as
-    `jacode eval run` would score it; `settings` (and the older `max_new_tokens`) override them for every one."""
+    `jacode eval run` would score it; `settings` (and the older `max_new_tokens`) override them for every one.
+    `execution`: run_benchmark's execution arguments (workers, sandbox, timeout_s, memory_mb, dedup, time_limit)."""
+    from jacode.evals.execute import ExecuteConfig
+    from jacode.evals.registry import get_benchmark
     from jacode.evals.run import preflight, run_benchmark
 
     settings = {**(settings or {}), **({"max_new_tokens": max_new_tokens} if max_new_tokens else {})}
+    time_limit = (execution or {}).get("time_limit", "fixed")
     for bench in benchmarks:  # before the first checkpoint: a typo or a missing judge fails now, not hours later
         preflight(bench, settings=settings, judge=judge, data=(data or {}).get(bench))
+        if time_limit != "fixed" and get_benchmark(bench).executes:
+            ExecuteConfig(benchmark=bench, time_limit=time_limit)  # refuses what cannot take per-task limits
     root, out = Path(root), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     metrics = out / "watch_metrics.jsonl"
@@ -64,7 +70,7 @@ def watch(root: str | Path, benchmarks: list[str], out: str | Path, data: dict[s
                 echo(f"evaluating {ckpt.name} on {bench}")
                 try:
                     r = run_benchmark(bench, out / ckpt.name / bench, model=str(ckpt), data=(data or {}).get(bench),
-                                      limit=limit, settings=settings, judge=judge)
+                                      limit=limit, settings=settings, judge=judge, **(execution or {}))
                 except JacodeError as e:
                     raise JacodeError(f"{ckpt.name}: {e}") from e
                 value = r["scores"][r["primary"]]
@@ -144,7 +150,7 @@ def load_json(path: str | None) -> dict | None:
 
 # ---- the command (jacode.cli registers it: `app.command("watch")(watch_command)`) ----------------------------------
 @friendly
-@with_options(SETTINGS, JUDGE)
+@with_options(SETTINGS, JUDGE, EXECUTION)
 def watch_command(
     checkpoints: Path = typer.Argument(..., help="Directory whose subdirectories are HF checkpoints."),
     benchmarks: str = typer.Option("humaneval", "--benchmarks", help="Comma-separated benchmark names."),
@@ -167,5 +173,6 @@ def watch_command(
         data_map[bench] = path
     metrics = watch(checkpoints, [b.strip() for b in benchmarks.split(",") if b.strip()], out or checkpoints / "watch",
                     data_map, limit, baselines=parse_baselines(baseline), once=once, interval_s=interval,
-                    settle_s=settle, echo=typer.echo, settings=settings_of(o), judge=judge_of(o))
+                    settle_s=settle, echo=typer.echo, settings=settings_of(o), judge=judge_of(o),
+                    execution=execution_of(o))
     typer.echo(f"metrics: {metrics}   curves: {metrics.parent / 'learning_curves.png'}")

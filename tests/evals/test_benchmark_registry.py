@@ -178,3 +178,7 @@ def test_preflight_needs_no_model_and_watch_uses_it_before_any_checkpoint(tmp_pa
     with pytest.raises(JacodeError, match=r"^elyza-tasks: elyza-tasks is graded by a judge model"):
         watch(tmp_path / "none", ["humaneval", "elyza-tasks"], tmp_path / "w", once=True)
     assert not (tmp_path / "w").exists()
+    with pytest.raises(JacodeError, match=r"Python function benchmarks; multiple-cpp is a"):
+        watch(tmp_path / "none", ["humaneval", "multiple-cpp"], tmp_path / "w", once=True,
+              execution={"time_limit": "reference"})
+    assert not (tmp_path / "w").exists()
