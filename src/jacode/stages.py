@@ -344,19 +344,14 @@ class EvalStageConfig:
 
     def check(self) -> list[tuple[str, str]]:
         """What each benchmark can check without a model or its data's contents: settings, judge, data given."""
+        from jacode.evals import time_limits
         from jacode.evals.registry import BENCHMARKS
         from jacode.evals.run import preflight_problems
-        from jacode.evals.time_limits import parse_time_limit, unsupported
 
-        problems = []
+        problems = [("time_limit", p.replace("--time-limit ", "")) for p in time_limits.problems(
+            self.time_limit, [BENCHMARKS[name] for name in self.benchmarks if name in BENCHMARKS])]
         if not self.timeout_s > 0:
             problems.append(("timeout_s", f"must be > 0 seconds (got {self.timeout_s!r})"))
-        try:
-            if parse_time_limit(self.time_limit).kind != "fixed":
-                problems += [("time_limit", why.replace("--time-limit ", "")) for name in self.benchmarks
-                             if name in BENCHMARKS and (why := unsupported(BENCHMARKS[name]))]
-        except JacodeError as e:
-            problems.append(("time_limit", str(e).replace("--time-limit ", "")))
         # Unknown names are reported by the recipe (with their line); the settings apply to every benchmark.
         return problems + [(key, problem) for name in self.benchmarks if name in BENCHMARKS
                            for key, problem in preflight_problems(BENCHMARKS[name], settings=self.settings or None,

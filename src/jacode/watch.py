@@ -48,16 +48,15 @@ def watch(root: str | Path, benchmarks: list[str], out: str | Path, data: dict[s
     """Each benchmark runs with its registry defaults (jacode.evals.registry), so a watched checkpoint scores as
     `jacode eval run` would score it; `settings` (and the older `max_new_tokens`) override them for every one.
     `execution`: run_benchmark's execution arguments (workers, sandbox, timeout_s, memory_mb, dedup, time_limit)."""
-    from jacode.evals.execute import ExecuteConfig
-    from jacode.evals.registry import get_benchmark
+    from jacode.evals import time_limits
     from jacode.evals.run import preflight, run_benchmark
 
     settings = {**(settings or {}), **({"max_new_tokens": max_new_tokens} if max_new_tokens else {})}
-    time_limit = (execution or {}).get("time_limit", "fixed")
-    for bench in benchmarks:  # before the first checkpoint: a typo or a missing judge fails now, not hours later
-        preflight(bench, settings=settings, judge=judge, data=(data or {}).get(bench))
-        if time_limit != "fixed" and get_benchmark(bench).executes:
-            ExecuteConfig(benchmark=bench, time_limit=time_limit)  # refuses what cannot take per-task limits
+    # Before the first checkpoint: a typo, a missing judge or a time limit a benchmark cannot take fails now, not
+    # hours later.
+    found = [preflight(bench, settings=settings, judge=judge, data=(data or {}).get(bench)) for bench in benchmarks]
+    for problem in time_limits.problems((execution or {}).get("time_limit", "fixed"), found)[:1]:
+        raise JacodeError(problem)
     root, out = Path(root), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     metrics = out / "watch_metrics.jsonl"

@@ -18,7 +18,6 @@ from typing import Any
 from jacode.errors import JacodeError
 from jacode.evals import time_limits
 from jacode.evals.registry import Benchmark, get_benchmark, load_problems
-from jacode.evals.time_limits import parse_time_limit
 from jacode.io import JsonlAppender, read_jsonl, refuse_changed_config, write_json, write_jsonl
 from jacode.languages import get_language
 from jacode.progress import progress
@@ -43,7 +42,7 @@ class ExecuteConfig:
     time_limit: str = "fixed"  # fixed | reference[,min=S,factor=X]: see time_limits.py
 
     def __post_init__(self) -> None:
-        self.time_policy = parse_time_limit(self.time_limit)
+        self.time_policy = time_limits.parse_time_limit(self.time_limit)
         if self.time_policy.kind != "fixed" and (why := time_limits.unsupported(get_benchmark(self.benchmark))):
             raise JacodeError(why)  # before generation, when `eval run` builds this first
         # Checked before any work: a zero or negative limit would hang the run, remove the limit, or mark every

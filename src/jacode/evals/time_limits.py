@@ -27,7 +27,7 @@ from typing import Any
 from jacode.errors import JacodeError
 from jacode.evals.references import reference_solutions
 from jacode.progress import progress
-from jacode.sandbox.checks import PythonCheck, run_checks
+from jacode.sandbox.checks import run_checks
 from jacode.sandbox.isolation import Sandbox
 
 MIN_TIME_LIMIT_S = 4.0  # evalplus's DEFAULT_MIN_TIME_LIMIT
@@ -79,6 +79,19 @@ def unsupported(bench) -> str | None:
     return None
 
 
+def problems(text: str, benches) -> list[str]:
+    """What is wrong with `--time-limit TEXT` for these benchmarks, before any work (recipes at --dry-run, `watch`
+    before its first checkpoint): a bad spelling, or executing benchmarks that cannot take reference limits
+    (the others have no samples to time)."""
+    try:
+        policy = parse_time_limit(text)
+    except JacodeError as e:
+        return [str(e)]
+    if policy.kind == "fixed":
+        return []
+    return [why for bench in benches if bench.executes and (why := unsupported(bench))]
+
+
 def measure(bench, problems: dict[str, Any], task_ids: list[str], sandbox: Sandbox, workers: int,
             policy: TimeLimit) -> dict[str, dict[str, float]]:
     """task_id -> {reference_s, limit_s}: each task's reference solution run REPEATS times under the sandbox's
@@ -91,8 +104,6 @@ def measure(bench, problems: dict[str, Any], task_ids: list[str], sandbox: Sandb
         raise JacodeError(f"--time-limit reference: {bench.name} has no reference solution for "
                           f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}; use --time-limit fixed")
     checks = [bench.build_check(problems[t], refs[t]) for t in task_ids for _ in range(REPEATS)]
-    if not all(isinstance(c, PythonCheck) for c in checks):
-        raise JacodeError(f"--time-limit reference: {bench.name} does not build Python function checks")
     with progress(len(checks), "reference times", "run") as bar:
         verdicts = run_checks(checks, sandbox, workers=workers, dedup=False, on_result=lambda i, v: bar.update(1))
     failed = sorted({task_ids[i // REPEATS]: v for i, v in verdicts.items() if not v.passed}.items())
